@@ -1,0 +1,35 @@
+// Turning questionnaire JSON text into a checked model. Pure: the caller reads the file.
+
+import { checkQuestionnaire } from './check.ts';
+import { compileQuestionnaire, type Questionnaire } from './model.ts';
+import type { Problem } from './problems.ts';
+
+export type LoadResult = { ok: true; questionnaire: Questionnaire } | { ok: false; problems: Problem[] };
+
+/** Parses JSON, reporting a syntax error with its line and column. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: Problem } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message);
+    let where = '';
+    if (at) {
+      const offset = Number(at[1]);
+      const before = text.slice(0, offset).split('\n');
+      where = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+    }
+    const reason = message.replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+    return { ok: false, problem: { path: [], message: `not valid JSON${where}: ${reason}` } };
+  }
+}
+
+/** Parses, compiles and statically checks a questionnaire; every problem is reported. */
+export function loadQuestionnaire(text: string): LoadResult {
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, problems: [json.problem] };
+  const compiled = compileQuestionnaire(json.value);
+  if (!compiled.ok) return compiled;
+  const problems = checkQuestionnaire(compiled.questionnaire);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, questionnaire: compiled.questionnaire };
+}
