@@ -8,6 +8,10 @@ export function checkCommand(files: string[], io: Output): number {
   let badFiles = 0;
   for (const file of files) {
     const result = loadQuestionnaireFile(file);
+    if (result.ok === 'skipped') {
+      io.out(`${file}: skipped (${result.reason})`);
+      continue;
+    }
     if (result.ok) {
       const q = result.questionnaire;
       io.out(`${file}: ok (${q.id} version ${q.version}: ${q.blocks.length} pages, ${q.questions.length} questions)`);

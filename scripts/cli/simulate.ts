@@ -5,6 +5,10 @@ import { loadQuestionnaireFile } from './questionnaire-file.ts';
 
 export function simulateCommand(file: string, options: { respondents: number; seed: number }, io: Output): number {
   const loaded = loadQuestionnaireFile(file);
+  if (loaded.ok === 'skipped') {
+    io.err(`${file}: ${loaded.reason}; nothing to simulate`);
+    return 1;
+  }
   if (!loaded.ok) {
     for (const p of loaded.problems) io.err(formatProblem(file, p));
     io.err('fix these problems first (survey check shows them too)');

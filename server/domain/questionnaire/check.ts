@@ -21,7 +21,7 @@ import { environment, visibleMembers, visibleOptions, type Answers, type SampleV
 const LEAF_BUDGET = 20_000;
 
 type Goal = (env: Environment) => boolean;
-type Witness = { found: true; answers: Answers; sample: SampleValues } | { found: false; exhausted: boolean };
+type Witness = { found: true; answers: Answers; sample: SampleValues; considered: string[] } | { found: false; exhausted: boolean };
 
 export function checkQuestionnaire(q: Questionnaire): Problem[] {
   const problems: Problem[] = [];
@@ -78,7 +78,7 @@ function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: Compile
   const result = search.find(conditions, shownButEmpty, extra);
   if (!result.found) return [];
   const what = item.type === 'grid' ? 'no rows' : 'no options';
-  const example = describeWitness(q, result.answers, result.sample);
+  const example = describeWitness(q, result.answers, result.sample, result.considered);
   const hint = item.optionsFrom ? `; add a condition such as "count(${item.optionsFrom.id}) >= 1"` : '';
   return [{ path: [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'], message: `"${item.id}" can be reached with ${what} left to choose${example ? ` (for example when ${example})` : ''}${hint}` }];
 }
@@ -111,14 +111,14 @@ function exclusivity(item: CompiledItem): Problem[] {
   return problems;
 }
 
-function describeWitness(q: Questionnaire, answers: Answers, sample: SampleValues): string {
+function describeWitness(q: Questionnaire, answers: Answers, sample: SampleValues, considered: string[]): string {
   const parts: string[] = [];
   for (const [field, value] of Object.entries(sample)) if (q.sample.get(field)?.options.length) parts.push(`sample.${field} = ${value}`);
-  for (const item of q.questions) {
-    const v = answers[item.id];
-    parts.push(`${item.id} = ${v === undefined || v === null ? 'not answered' : JSON.stringify(v).replace(/"/g, '')}`);
+  for (const id of considered) {
+    const v = answers[id];
+    parts.push(`${id} ${v === undefined || v === null ? 'is not answered' : `= ${JSON.stringify(v).replace(/"/g, '')}`}`);
   }
-  return parts.filter((p, i) => i < 4 || !p.endsWith('not answered')).slice(-4).join(', ');
+  return parts.join(', ');
 }
 
 /** Depth-first search for answers (consistent with the routing) that make a goal true. */
@@ -188,7 +188,9 @@ class WitnessSearch {
       delete answers[item.id];
       return false;
     };
-    return assignSample(0) ? { found: true, answers: { ...answers }, sample: { ...sample } } : { found: false, exhausted };
+    return assignSample(0)
+      ? { found: true, answers: { ...answers }, sample: { ...sample }, considered: questions.map((item) => item.id) }
+      : { found: false, exhausted };
   }
 
   /** The questions and sample fields a set of conditions depends on, with their own routing. */
@@ -236,7 +238,8 @@ class WitnessSearch {
     const mentioned = this.mentionedCodes.get(item.id) ?? new Set<string>();
     const numbers = [...this.numbers].flatMap((n) => [n - 1, n, n + 1]);
     const options = visibleOptions(item, env);
-    const values: Value[] = [null];
+    // A required question that is shown is always answered by anyone who gets past it.
+    const values: Value[] = item.required ? [] : [null];
     switch (d.type) {
       case 'display':
         return [null];
@@ -296,7 +299,8 @@ class WitnessSearch {
         values.push(d.min ?? '2000-01-01', d.max ?? '2099-12-31');
         break;
     }
-    return values;
+    // Nothing valid to give (e.g. no options left): the question stays unanswered.
+    return values.length > 0 ? values : [null];
   }
 }
 
