@@ -58,7 +58,9 @@ const FUNCTIONS = ['count', 'sum', 'answered'] as const;
 
 function suggestion(name: string, candidates: readonly string[]): string {
   const lower = name.toLowerCase();
-  const close = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => editDistance(c.toLowerCase(), lower) <= 2);
+  // Only suggest near misses: a one-letter code is not a typo of another one-letter code.
+  const maxDistance = Math.min(2, Math.floor(name.length / 3));
+  const close = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => editDistance(c.toLowerCase(), lower) <= maxDistance);
   return close ? ` (did you mean "${close}"?)` : '';
 }
 

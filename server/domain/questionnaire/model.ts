@@ -7,6 +7,7 @@ import { bindExpression, ExpressionError, type Bound, type BoundExpression } fro
 import type { Scope, SymbolInfo, ValueType } from '../expression/types.ts';
 import type { PathSegment, Problem } from './problems.ts';
 import {
+  Item,
   QuestionnaireSchema,
   type BlockDef,
   type DerivedDef,
@@ -113,7 +114,12 @@ export function zodProblems(error: z.ZodError): Problem[] {
   return problems;
 }
 
+const ITEM_TYPES = Item.options.map((o) => o.shape.type.value);
+
 function plainZodMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && issue.path[issue.path.length - 1] === 'type') {
+    return `unknown item type; the types are ${ITEM_TYPES.join(', ')}`;
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
@@ -415,7 +421,7 @@ export function compileQuestionnaire(input: unknown): CompileResult {
     for (const variant of textVariants(text)) {
       for (const match of variant.matchAll(PIPE_PATTERN)) {
         const source = match[1]!.trim();
-        const column = (match.index ?? 0) + 2;
+        const column = (match.index ?? 0) + 2 + (match[1]!.length - match[1]!.trimStart().length);
         let bound: BoundExpression;
         try {
           bound = bindPipe(source, scope);
@@ -518,13 +524,20 @@ function uniqueValues(cases: readonly { value: string }[]): { code: string }[] {
   return [...new Set(cases.map((c) => c.value))].map((code) => ({ code }));
 }
 
+/** Binds a piped name; error columns are relative to the name. */
 function bindPipe(source: string, scope: Scope): BoundExpression {
   // A piped value is a plain reference: a question, a derived variable, a sample field, a grid
   // row or split part, or the text of an "other" option.
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(source)) {
     throw new ExpressionError('only a name can be piped, e.g. {Q3}, {Q8.anders} or {sample.functie}', 1);
   }
-  return bindExpression(`answered(${source})`, scope, 'bool');
+  const prefix = 'answered(';
+  try {
+    return bindExpression(`${prefix}${source})`, scope, 'bool');
+  } catch (e) {
+    if (e instanceof ExpressionError) throw new ExpressionError(e.message, Math.max(1, e.column - prefix.length));
+    throw e;
+  }
 }
 
 function findCycles(derived: Map<string, CompiledDerived>): string[][] {
