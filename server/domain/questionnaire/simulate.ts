@@ -5,8 +5,8 @@
 
 import type { Value } from '../expression/index.ts';
 import type { CompiledItem, Questionnaire } from './model.ts';
-import { environment, prune, shownItems, blockShown, visibleMembers, visibleOptions, type Answers, type SampleValues, type VisibleOption } from './runtime.ts';
-import { validatePage } from './validate.ts';
+import { environment, shownItems, blockShown, visibleMembers, visibleOptions, type Answers, type SampleValues, type VisibleOption } from './runtime.ts';
+import { validateQuestion } from './validate.ts';
 
 export interface SimulationOptions {
   respondents: number;
@@ -15,6 +15,8 @@ export interface SimulationOptions {
   breakOffRate?: number;
   /** Chance to leave an optional question unanswered (default 0.05). */
   skipRate?: number;
+  /** Receives each simulated respondent's final answers, e.g. to build synthetic response data. */
+  onRespondent?: (respondent: { answers: Answers; sample: SampleValues; completed: boolean; counted: boolean }) => void;
 }
 
 export interface CoverageEntry {
@@ -117,9 +119,8 @@ export function simulate(q: Questionnaire, options: SimulationOptions): Simulati
           clearItem(page, item);
           if (!item.required && random() < skipRate) break;
           Object.assign(page, answerFor(item, env, random, int, pick));
-          errors = validatePage(q, block, page, answers, sample)
-            .filter((e) => e.field === item.id || e.field.startsWith(`${item.id}.`))
-            .map((e) => `${e.field}: ${e.code}`);
+          const after = environment(q, { ...answers, ...page }, sample);
+          errors = validateQuestion(item, page, env, after).map((e) => `${e.field}: ${e.code}`);
           if (errors.length === 0) break;
         }
         if (errors.length > 0) {
@@ -136,10 +137,13 @@ export function simulate(q: Questionnaire, options: SimulationOptions): Simulati
           if (e) e.chosen!++;
         }
       }
-      answers = prune(q, { ...answers, ...page }, sample);
+      // The server prunes answers after every page; simulated respondents never go back, and
+      // they only answer what is shown, so pruning would change nothing (a test checks this).
+      answers = { ...answers, ...page };
     }
     if (finished) completed++;
     if (reached >= countingPage) counted++;
+    options.onRespondent?.({ answers, sample, completed: finished, counted: reached >= countingPage });
   }
 
   const coverage = [...entries.values()];
@@ -219,7 +223,7 @@ function answerFor(
         if (!item.required && random() < 0.03) continue;
         record[row.code] = d.multiple ? chooseSeveral(options) : pick(options).code;
       }
-      out[item.id] = record;
+      if (Object.keys(record).length > 0) out[item.id] = record;
       break;
     }
     case 'scale':

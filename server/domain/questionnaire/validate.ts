@@ -1,7 +1,7 @@
 // Validation of the answers submitted on one page, exactly as the server accepts them. Errors are
 // codes with parameters, so the respondent reads them in their own language (see messages.ts).
 
-import { isAnswered, test, type Value } from '../expression/index.ts';
+import { isAnswered, test, type Environment, type Value } from '../expression/index.ts';
 import type { CompiledBlock, CompiledItem, Questionnaire } from './model.ts';
 import { environment, shownItems, visibleMembers, visibleOptions, type Answers, type SampleValues } from './runtime.ts';
 import type { TextValue } from './schema.ts';
@@ -60,21 +60,21 @@ export function validatePage(
 ): ValidationError[] {
   const before = environment(q, previous, sample);
   const after = environment(q, { ...previous, ...submitted }, sample);
-  const errors: ValidationError[] = [];
-  for (const item of shownItems(block, before)) {
-    if (item.type === 'display') continue;
-    const own = validateItem(item, submitted, before);
-    errors.push(...own);
-    if (own.length === 0 && isAnswered(submitted[item.id] ?? null)) {
-      for (const rule of item.rules) {
-        if (!test(rule.assert.tree, after)) errors.push({ field: item.id, code: 'rule', message: rule.message });
-      }
-    }
-  }
-  return errors;
+  return shownItems(block, before).flatMap((item) => validateQuestion(item, submitted, before, after));
 }
 
-function validateItem(item: CompiledItem, answers: Answers, env: ReturnType<typeof environment>): ValidationError[] {
+/**
+ * Validates one shown question: its own constraints first, then (if those hold and it is
+ * answered) the author's rules. `before` sees earlier pages; `after` also this page's answers.
+ */
+export function validateQuestion(item: CompiledItem, submitted: Answers, before: Environment, after: Environment): ValidationError[] {
+  if (item.type === 'display') return [];
+  const errors = validateItem(item, submitted, before);
+  if (errors.length > 0 || !isAnswered(submitted[item.id] ?? null)) return errors;
+  return item.rules.filter((rule) => !test(rule.assert.tree, after)).map((rule) => ({ field: item.id, code: 'rule', message: rule.message }));
+}
+
+function validateItem(item: CompiledItem, answers: Answers, env: Environment): ValidationError[] {
   const value = answers[item.id] ?? null;
   const errors: ValidationError[] = [];
   const fail = (code: ValidationCode, params?: ValidationError['params'], field = item.id): ValidationError[] => {
