@@ -1,0 +1,12 @@
+// Every migration, in order. Listed explicitly (rather than read from the folder) so that the
+// Migrator gets the same set whether the code runs from source or from a bundle.
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001_initial.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,57 @@
+// Builds the Fastify app. It never listens and never reads the environment: main.ts does both,
+// and tests call buildApp with their own config and inject requests.
+
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { AppConfig } from './config.ts';
+import { uiText } from './i18n/ui.ts';
+import dbPlugin from './plugins/db.ts';
+import securityPlugin from './plugins/security.ts';
+import viewsPlugin from './plugins/views.ts';
+import respondentRoutes from './routes/respondent/index.ts';
+
+/** Request logs never show a code or token, nor who asked (no IP address, no user agent). */
+export function redactUrl(url: string): string {
+  return url.replace(/^\/(s|optout)\/[^/?#]+/, '/$1/[redacted]');
+}
+
+export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      config.logger === false
+        ? false
+        : {
+            ...(typeof config.logger === 'object' ? config.logger : {}),
+            serializers: {
+              req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }),
+            },
+          },
+    // Behind a proxy the client address is in X-Forwarded-For; it is used for rate limiting only.
+    trustProxy: true,
+  });
+
+  await app.register(dbPlugin, { config });
+  await app.register(securityPlugin, { secureCookies: config.secureCookies });
+  await app.register(viewsPlugin);
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    const ui = uiText(request.cookies?.lang ?? 'nl');
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const [title, text] =
+      status === 429
+        ? [ui.tooManyAttempts, '']
+        : status >= 500
+          ? [ui.serverErrorTitle, ui.serverErrorText]
+          : [ui.badRequestTitle, ui.badRequestText];
+    // A malformed, oversized or forged request gets a plain 400 (or its own 4xx), never a stack trace.
+    const code = status === 413 || status === 415 || (status >= 400 && status < 500 && status !== 403 && status !== 429) ? 400 : status;
+    return reply.code(code).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs: text ? [text] : [], link: { href: '/', label: ui.startTitle } });
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const ui = uiText(request.cookies?.lang ?? 'nl');
+    return reply.code(404).view('pages/message.hbs', { ui, pageTitle: ui.notFoundTitle, title: ui.notFoundTitle, paragraphs: [], link: { href: '/', label: ui.startTitle } });
+  });
+
+  await app.register(respondentRoutes);
+  return app;
+}

@@ -1,0 +1,20 @@
+// What the app needs to run. main.ts builds it from the environment; tests build it directly.
+
+export interface AppConfig {
+  /** SQLite file, or ':memory:'. */
+  databasePath: string;
+  /** The server secret (never stored in the database). */
+  secret: string;
+  /** The address respondents use, for links in pages and mails, e.g. https://enquete.example.nl */
+  publicUrl: string;
+  /** Send cookies with the Secure flag (browsers accept them on http://localhost too). */
+  secureCookies: boolean;
+  /** Where questionnaire files live (for the demo survey). */
+  questionnairesDir: string;
+  /** Wrong codes per client per minute before 429. */
+  codeAttemptsPerMinute: number;
+  /** Fastify's logger setting. */
+  logger: boolean | { level: string };
+  /** The clock; tests move it. */
+  now: () => Date;
+}

@@ -1,0 +1,55 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Db } from './connection.ts';
+import type { InviteeState, InviteeTable } from './schema.ts';
+
+export type InviteeRow = Selectable<InviteeTable>;
+export type NewInvitee = Insertable<InviteeTable>;
+
+export async function insertInvitees(db: Db, rows: NewInvitee[]): Promise<void> {
+  // SQLite limits the number of bound variables per statement; insert in chunks.
+  for (let i = 0; i < rows.length; i += 500) await db.insertInto('invitees').values(rows.slice(i, i + 500)).execute();
+}
+
+export async function findInviteeByCodeLookup(db: Db, lookup: string): Promise<InviteeRow | undefined> {
+  return db.selectFrom('invitees').selectAll().where('code_lookup', '=', lookup).executeTakeFirst();
+}
+
+export async function findInviteeByTokenLookup(db: Db, lookup: string): Promise<InviteeRow | undefined> {
+  return db.selectFrom('invitees').selectAll().where('token_lookup', '=', lookup).executeTakeFirst();
+}
+
+export async function getInvitee(db: Db, id: number): Promise<InviteeRow | undefined> {
+  return db.selectFrom('invitees').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Records the first open of the link (date only); later opens change nothing. */
+export async function markOpened(db: Db, id: number, on: string): Promise<void> {
+  await db.updateTable('invitees').set({ opened_on: on }).where('id', '=', id).where('opened_on', 'is', null).execute();
+}
+
+/** invited -> started, on the first saved page. */
+export async function markStarted(db: Db, id: number, on: string): Promise<void> {
+  await db.updateTable('invitees').set({ state: 'started', started_on: on }).where('id', '=', id).where('state', '=', 'invited').execute();
+}
+
+/** Marks the invitee submitted (date only). Returns false when the invitee was not in a state that allows it. */
+export async function markSubmitted(db: Db, id: number, on: string): Promise<boolean> {
+  const result = await db
+    .updateTable('invitees')
+    .set({ state: 'submitted', submitted_on: on })
+    .where('id', '=', id)
+    .where('state', 'in', ['invited', 'started'] satisfies InviteeState[])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Opt-out: only someone who has not submitted can refuse. */
+export async function markRefused(db: Db, id: number, on: string): Promise<boolean> {
+  const result = await db
+    .updateTable('invitees')
+    .set({ state: 'refused', refused_on: on })
+    .where('id', '=', id)
+    .where('state', 'in', ['invited', 'started'] satisfies InviteeState[])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

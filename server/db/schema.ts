@@ -1,0 +1,89 @@
+// Kysely table types. Two stores share no key (see ../shared/ARCHITECTURE.md, Anonymity):
+// the ledger (surveys, invitees) and the answers (drafts, responses).
+
+import type { Generated } from 'kysely';
+
+export interface QuestionnaireVersionTable {
+  /** sha256 of the questionnaire file: a fielded survey is frozen on exactly this text. */
+  hash: string;
+  questionnaire_id: string;
+  version: string;
+  source: string;
+  created_at: string;
+}
+
+export interface SurveyTable {
+  id: string;
+  title: string;
+  questionnaire_hash: string;
+  /** JSON: the survey definition (carried strata, calendar, …). */
+  definition: string;
+  /** ISO instants (UTC). */
+  opens_at: string;
+  closes_at: string;
+  closed_at: string | null;
+  created_at: string;
+}
+
+export type InviteeState = 'invited' | 'started' | 'submitted' | 'refused' | 'bounced' | 'not_eligible';
+
+export interface InviteeTable {
+  id: Generated<number>;
+  survey_id: string;
+  email: string;
+  name: string | null;
+  salutation: string | null;
+  organisation: string | null;
+  phone: string | null;
+  /** JSON: the sample fields (strata) of this invitee. */
+  sample: string;
+  /** HMAC of the typed code and of the link token: lookups without storing either. */
+  code_lookup: string;
+  token_lookup: string;
+  /** The code and token encrypted with the server secret, for the mails that carry them. */
+  code_sealed: string;
+  token_sealed: string;
+  state: InviteeState;
+  /** Dates only (YYYY-MM-DD, Europe/Amsterdam): the ledger never knows a time of day. */
+  opened_on: string | null;
+  started_on: string | null;
+  submitted_on: string | null;
+  refused_on: string | null;
+  created_on: string;
+}
+
+/** An unfinished questionnaire, reachable only through the code (key = HMAC of the code). */
+export interface DraftTable {
+  key: string;
+  survey_id: string;
+  /** JSON answers. */
+  answers: string;
+  /** JSON: the coarse strata carried onto the response. */
+  strata: string;
+  /** Index of the page to resume at: the one after the page submitted last. */
+  current_page: number;
+  /** Index of the furthest page reached (for the counting rule and for going back). */
+  furthest_page: number;
+  /** Raised on every saved page; a form posted with an older version is stale. */
+  version: number;
+}
+
+/** An anonymous response: random id, no code, no invitee, no time. */
+export interface ResponseTable {
+  id: string;
+  survey_id: string;
+  questionnaire_id: string;
+  questionnaire_version: string;
+  questionnaire_hash: string;
+  answers: string;
+  strata: string;
+  status: 'complete' | 'partial';
+}
+
+export interface Database {
+  questionnaire_versions: QuestionnaireVersionTable;
+  surveys: SurveyTable;
+  invitees: InviteeTable;
+  drafts: DraftTable;
+  responses: ResponseTable;
+}

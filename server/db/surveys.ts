@@ -1,0 +1,21 @@
+import type { Db } from './connection.ts';
+import type { SurveyTable } from './schema.ts';
+
+export type SurveyRow = SurveyTable;
+
+export async function insertSurvey(db: Db, survey: SurveyRow): Promise<void> {
+  await db.insertInto('surveys').values(survey).execute();
+}
+
+export async function getSurvey(db: Db, id: string): Promise<SurveyRow | undefined> {
+  return db.selectFrom('surveys').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countSurveys(db: Db): Promise<number> {
+  const row = await db.selectFrom('surveys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function markSurveyClosed(db: Db, id: string, at: Date): Promise<void> {
+  await db.updateTable('surveys').set({ closed_at: at.toISOString() }).where('id', '=', id).where('closed_at', 'is', null).execute();
+}

@@ -1,0 +1,26 @@
+// Handlebars views (templates/), with every file in templates/partials/ as a partial, and the
+// static assets (templates/assets/) under /assets/.
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import fp from 'fastify-plugin';
+import Handlebars from 'handlebars';
+
+const templatesDir = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+export default fp(async (app) => {
+  const partials = Object.fromEntries(
+    readdirSync(`${templatesDir}partials`)
+      .filter((f) => f.endsWith('.hbs'))
+      .map((f) => [f.slice(0, -4), `partials/${f}`]),
+  );
+  await app.register(fastifyView, {
+    engine: { handlebars: Handlebars.create() },
+    root: templatesDir,
+    layout: 'layouts/main.hbs',
+    options: { partials },
+    production: process.env.NODE_ENV !== 'development',
+  });
+  await app.register(fastifyStatic, { root: `${templatesDir}assets`, prefix: '/assets/', index: false, maxAge: '1h' });
+});

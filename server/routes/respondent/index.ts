@@ -1,0 +1,237 @@
+// The respondent's pages: enter with a link or a typed code, answer page by page (POST, then
+// redirect, so refresh and back never resubmit), finish once, or opt out.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
+import { amsterdamDate } from '../../domain/survey/dates.ts';
+import { getInvitee, markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
+import { getSurvey } from '../../db/surveys.ts';
+import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
+import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
+import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
+import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
+import { buildItems, errorSummary, richText } from './page-view.ts';
+import { endSession, readSession, startSession } from './session.ts';
+
+type Route = { Params: Record<string, string>; Querystring: Record<string, string> };
+type Request = FastifyRequest<Route>;
+
+/** The language: ?lang= (remembered in a cookie), else the cookie, else Dutch. */
+function languageOf(request: Request, reply: FastifyReply, available: readonly string[]): string {
+  const asked = request.query.lang;
+  if (asked && available.includes(asked)) {
+    reply.setCookie('lang', asked, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.server.config.secureCookies });
+    return asked;
+  }
+  const remembered = request.cookies.lang;
+  return remembered && available.includes(remembered) ? remembered : 'nl';
+}
+
+function languageSwitch(request: Request, lang: string, available: readonly string[]) {
+  const other = available.find((l) => l !== lang);
+  if (!other) return undefined;
+  return { lang: other, label: uiText(lang).otherLanguageName, href: `${request.url.split('?')[0]}?lang=${other}` };
+}
+
+async function respondentOf(request: Request): Promise<Respondent | undefined> {
+  const session = readSession(request);
+  if (!session) return undefined;
+  const app = request.server;
+  const invitee = await getInvitee(app.db, session.invitee);
+  const survey = invitee && (await getSurvey(app.db, invitee.survey_id));
+  if (!invitee || !survey) return undefined;
+  const questionnaire = await app.questionnaires.byHash(survey.questionnaire_hash);
+  return loadRespondent(app.db, { survey, questionnaire, invitee, draftKey: session.draftKey });
+}
+
+export default async function respondentRoutes(app: FastifyInstance): Promise<void> {
+  const codeRateLimit = { rateLimit: { max: app.config.codeAttemptsPerMinute, timeWindow: '1 minute' } };
+
+  const message = (request: Request, reply: FastifyReply, status: number, title: string, paragraphs: string[], extra: Record<string, unknown> = {}) => {
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const ui = uiText(lang);
+    return reply.code(status).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs, ...extra });
+  };
+
+  const startPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; code?: string } = {}) => {
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const ui = uiText(lang);
+    const errorSummary = fields.error ? [{ href: '#code', message: fields.error }] : [];
+    return reply.code(status).view('pages/start.hbs', {
+      ui,
+      pageTitle: ui.startTitle,
+      csrfToken: reply.generateCsrf(),
+      errorSummary,
+      languageSwitch: languageSwitch(request, lang, UI_LANGUAGES),
+      ...fields,
+    });
+  };
+
+  /** Exchanges a code or link for a session and sends the browser on to a URL without it. */
+  const enter = async (request: Request, reply: FastifyReply, invitee: InviteeRow) => {
+    await markOpened(app.db, invitee.id, amsterdamDate(app.config.now()));
+    startSession(request, reply, invitee.id, draftKeyFor(app.secrets, invitee));
+    return reply.redirect('/q', 303);
+  };
+
+  const situationPage = (request: Request, reply: FastifyReply, r: Respondent, situation: Exclude<Situation, 'answering'>) => {
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    const surveyTitle = renderText(r.questionnaire, r.questionnaire.def.title, 'nl', environment(r.questionnaire, {}, r.sample));
+    switch (situation) {
+      case 'completed':
+        return message(request, reply, 200, ui.completedTitle, [ui.completedText], { surveyTitle });
+      case 'closed':
+        return message(request, reply, 410, ui.closedTitle, [ui.closedText], { surveyTitle });
+      case 'not-open':
+        return message(request, reply, 403, ui.notOpenTitle, [fill(ui.notOpenText, { date: amsterdamDate(new Date(r.survey.opens_at)) })], { surveyTitle });
+      case 'refused':
+        return message(request, reply, 403, ui.refusedTitle, [ui.refusedText], { surveyTitle });
+      case 'not-eligible':
+        return message(request, reply, 403, ui.notEligibleTitle, [ui.notEligibleText], { surveyTitle });
+    }
+  };
+
+  const expired = (request: Request, reply: FastifyReply) => {
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    return message(request, reply, 401, ui.sessionExpiredTitle, [ui.sessionExpiredText], { link: { href: '/', label: ui.startTitle } });
+  };
+
+  /** Answers of earlier pages: everything except what this page holds. */
+  const answersBefore = (r: Respondent, block: CompiledBlock): Answers =>
+    Object.fromEntries(Object.entries(r.answers).filter(([key]) => r.questionnaire.items.get(key.split('.')[0]!)?.block !== block));
+
+  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200) => {
+    const q = r.questionnaire;
+    const lang = languageOf(request, reply, q.languages);
+    const ui = uiText(lang);
+    const env = environment(q, answersBefore(r, block), r.sample);
+    const ctx = { q, block, env, form, errors, lang, ui };
+    const items = buildItems(ctx);
+    const pages = pagesOf(r);
+    const position = pages.findIndex((p) => p.id === block.id);
+    const pageTitle = block.def.title ? renderText(q, block.def.title, lang, env) : undefined;
+    return reply.code(status).view('pages/page.hbs', {
+      ui,
+      surveyTitle: renderText(q, q.def.title, lang, env),
+      pageTitle,
+      items,
+      errorSummary: errorSummary(ctx, items),
+      progress: { current: position + 1, total: pages.length, label: fill(ui.progress, { current: position + 1, total: pages.length }) },
+      action: `/q/p/${block.id}`,
+      version: draftVersion(r),
+      csrfToken: reply.generateCsrf(),
+      canGoBack: position > 0,
+      isLast: position === pages.length - 1,
+      languageSwitch: languageSwitch(request, lang, q.languages.filter((l) => UI_LANGUAGES.includes(l))),
+    });
+  };
+
+  // Always the form: someone with an old session may want to enter another code.
+  app.get<Route>('/', async (request: Request, reply) => startPage(request, reply, 200));
+
+  app.post<Route>('/start', { preHandler: app.csrfProtection, config: codeRateLimit }, async (request: Request, reply) => {
+    const typed = bodyToForm(request.body).code?.[0] ?? '';
+    const invitee = await findInviteeByTypedCode(app.db, app.secrets, typed);
+    if (invitee) return enter(request, reply, invitee);
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    return startPage(request, reply, 400, { error: ui.codeUnknown, code: typed.slice(0, 40) });
+  });
+
+  app.get<Route>('/s/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+    const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
+    if (invitee) return enter(request, reply, invitee);
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    return startPage(request, reply, 404, { error: ui.linkUnknown });
+  });
+
+  app.get<Route>('/q', async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    if (!r) return expired(request, reply);
+    const situation = situationOf(r, app.config.now());
+    if (situation !== 'answering') return situationPage(request, reply, r, situation);
+    return reply.redirect(`/q/p/${resumePage(r).id}`, 303);
+  });
+
+  app.get<Route>('/q/p/:page', async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    if (!r) return expired(request, reply);
+    if (situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
+    const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
+    if (!block || !mayVisit(r, block)) return reply.redirect('/q', 303);
+    const items = shownItems(block, environment(r.questionnaire, answersBefore(r, block), r.sample));
+    return renderPage(request, reply, r, block, answersToForm(items, r.answers), []);
+  });
+
+  app.post<Route>('/q/p/:page', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    if (!r) return expired(request, reply);
+    const now = app.config.now();
+    if (situationOf(r, now) !== 'answering') return reply.redirect('/q', 303);
+    const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
+    if (!block || !mayVisit(r, block)) return reply.redirect('/q', 303);
+
+    const form = bodyToForm(request.body);
+    const direction = form._action?.[0] === 'previous' ? 'previous' : 'next';
+    const version = Number(form._version?.[0]);
+    const before = answersBefore(r, block);
+    const items = shownItems(block, environment(r.questionnaire, before, r.sample));
+    const parsed = formToAnswers(items, form);
+    const unparsable = new Set(parsed.errors.map((e) => e.field));
+    const errors = [...parsed.errors, ...validatePage(r.questionnaire, block, parsed.answers, before, r.sample).filter((e) => !unparsable.has(e.field))];
+
+    let pageAnswers = parsed.answers;
+    if (errors.length > 0) {
+      if (direction === 'next') return renderPage(request, reply, r, block, form, errors, 422);
+      // Going back never loses anything: valid answers are saved, an invalid one keeps its old value.
+      const invalid = new Set(errors.map((e) => e.field.split('.')[0]!));
+      pageAnswers = Object.fromEntries(Object.entries({ ...pageAnswers }).filter(([key]) => !invalid.has(key.split('.')[0]!)));
+      for (const [key, value] of Object.entries(r.answers)) if (invalid.has(key.split('.')[0]!)) pageAnswers[key] = value;
+    }
+    const outcome = await savePage(app.db, r, block, pageAnswers, version, direction, now);
+    switch (outcome.kind) {
+      case 'saved':
+        return reply.redirect(`/q/p/${outcome.next.id}`, 303);
+      case 'finished':
+        return reply.redirect('/q/done', 303);
+      case 'stale':
+        return reply.redirect('/q', 303);
+    }
+  });
+
+  app.get<Route>('/q/done', async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    if (!r) return expired(request, reply);
+    if (r.invitee.state !== 'submitted') return reply.redirect('/q', 303);
+    const q = r.questionnaire;
+    const lang = languageOf(request, reply, q.languages);
+    const ui = uiText(lang);
+    const env = environment(q, {}, r.sample);
+    return reply.view('pages/message.hbs', {
+      ui,
+      surveyTitle: renderText(q, q.def.title, lang, env),
+      pageTitle: ui.thanksTitle,
+      title: ui.thanksTitle,
+      paragraphs: [richText(renderText(q, q.def.end.text, lang, env))],
+    });
+  });
+
+  // Opt-out. The token in the URL is the authentication (it is as unguessable as a CSRF token),
+  // so the POST also works as the one-click List-Unsubscribe-Post of the invitation mails.
+  app.get<Route>('/optout/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+    const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    return reply.view('pages/optout.hbs', { ui, pageTitle: ui.optOutTitle, action: request.url.split('?')[0], csrfToken: reply.generateCsrf() });
+  });
+
+  app.post<Route>('/optout/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+    const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    if (invitee.state === 'submitted') return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
+    if (invitee.state !== 'refused') await markRefused(app.db, invitee.id, amsterdamDate(app.config.now()));
+    endSession(reply);
+    return message(request, reply, 200, ui.optOutDoneTitle, [ui.optOutDoneText]);
+  });
+}
+

@@ -1,0 +1,186 @@
+// The respondent's path through a survey: where they are, saving a page, finishing, and what
+// happens to unfinished questionnaires at close. Every write is one transaction; mail and other
+// network I/O never happen in here.
+
+import type { Db } from '../db/connection.ts';
+import { deleteDraft, getDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
+import { markStarted, markSubmitted, type InviteeRow } from '../db/invitees.ts';
+import { insertResponse } from '../db/responses.ts';
+import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
+import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
+import { amsterdamDate } from '../domain/survey/dates.ts';
+import { parseSurveySettings } from '../domain/survey/settings.ts';
+
+export interface Respondent {
+  survey: SurveyRow;
+  questionnaire: Questionnaire;
+  invitee: InviteeRow;
+  sample: SampleValues;
+  draftKey: string;
+  draft: DraftRow | undefined;
+  answers: Answers;
+}
+
+export type Situation = 'answering' | 'completed' | 'closed' | 'not-open' | 'refused' | 'not-eligible';
+
+export async function loadRespondent(db: Db, args: Omit<Respondent, 'draft' | 'answers' | 'sample'>): Promise<Respondent> {
+  const draft = await getDraft(db, args.draftKey);
+  return { ...args, sample: JSON.parse(args.invitee.sample) as SampleValues, draft, answers: draft ? (JSON.parse(draft.answers) as Answers) : {} };
+}
+
+export function isClosed(survey: SurveyRow, now: Date): boolean {
+  return survey.closed_at !== null || now.getTime() >= Date.parse(survey.closes_at);
+}
+
+export function situationOf(r: Respondent, now: Date): Situation {
+  if (r.invitee.state === 'submitted') return 'completed';
+  if (isClosed(r.survey, now)) return 'closed';
+  if (now.getTime() < Date.parse(r.survey.opens_at)) return 'not-open';
+  if (r.invitee.state === 'refused') return 'refused';
+  if (r.invitee.state === 'not_eligible') return 'not-eligible';
+  return 'answering';
+}
+
+/** The pages this respondent gets, in order, given what they answered so far. */
+export function pagesOf(r: Respondent): CompiledBlock[] {
+  return shownBlocks(r.questionnaire, r.answers, r.sample);
+}
+
+/** The page to show when the respondent arrives: where they left off. */
+export function resumePage(r: Respondent): CompiledBlock {
+  const pages = pagesOf(r);
+  const at = r.draft?.current_page ?? -1;
+  return pages.find((p) => p.index >= at) ?? pages[pages.length - 1]!;
+}
+
+/** Pages up to the furthest one reached can be revisited (browser back, "Vorige"). */
+export function mayVisit(r: Respondent, block: CompiledBlock): boolean {
+  const furthest = r.draft?.furthest_page ?? pagesOf(r)[0]!.index;
+  return pagesOf(r).some((p) => p.id === block.id) && block.index <= Math.max(furthest, pagesOf(r)[0]!.index);
+}
+
+export function draftVersion(r: Respondent): number {
+  return r.draft?.version ?? 0;
+}
+
+export type SaveOutcome =
+  | { kind: 'saved'; next: CompiledBlock }
+  | { kind: 'finished' }
+  /** The form was older than the draft (double click, refresh, replay): nothing was changed. */
+  | { kind: 'stale' };
+
+/**
+ * Saves the answers given on `block` and moves the respondent on (or back). Answers that the new
+ * routing no longer asks for are dropped. When there is no page after this one, the questionnaire
+ * is finished: the draft becomes an anonymous response and the ledger learns "submitted" (date only).
+ */
+export async function savePage(
+  db: Db,
+  r: Respondent,
+  block: CompiledBlock,
+  pageAnswers: Answers,
+  postedVersion: number,
+  direction: 'next' | 'previous',
+  now: Date,
+): Promise<SaveOutcome> {
+  if (postedVersion !== draftVersion(r)) return { kind: 'stale' };
+  const q = r.questionnaire;
+  // Replace everything this page held (including "other" texts) by what was posted now.
+  const kept: Answers = {};
+  for (const [key, value] of Object.entries(r.answers)) {
+    const item = q.items.get(key.split('.')[0]!);
+    if (item?.block !== block) kept[key] = value;
+  }
+  const answers = prune(q, { ...kept, ...pageAnswers }, r.sample);
+  const pages = shownBlocks(q, answers, r.sample);
+  const next = direction === 'next' ? pages.find((p) => p.index > block.index) : [...pages].reverse().find((p) => p.index < block.index);
+  const today = amsterdamDate(now);
+
+  try {
+    return await db.transaction().execute(async (trx) => {
+      if (direction === 'next' && !next) {
+        await finish(trx, r, answers, 'complete');
+        if (!(await markSubmitted(trx, r.invitee.id, today))) throw new StaleForm();
+        return { kind: 'finished' } as const;
+      }
+      const target = next ?? block;
+      const draft: DraftRow = {
+        key: r.draftKey,
+        survey_id: r.survey.id,
+        answers: JSON.stringify(answers),
+        strata: JSON.stringify(carriedStrata(r)),
+        current_page: target.index,
+        furthest_page: Math.max(r.draft?.furthest_page ?? -1, target.index),
+        version: draftVersion(r) + 1,
+      };
+      if (r.draft) {
+        if (!(await updateDraft(trx, draft, postedVersion))) throw new StaleForm();
+      } else {
+        await insertDraft(trx, draft);
+        await markStarted(trx, r.invitee.id, today);
+      }
+      return { kind: 'saved', next: target } as const;
+    });
+  } catch (e) {
+    // A concurrent save of the same page (double click) either bumped the version or created
+    // the draft first; this one changes nothing.
+    if (e instanceof StaleForm || isUniqueViolation(e)) return { kind: 'stale' };
+    throw e;
+  }
+}
+
+class StaleForm extends Error {}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function carriedStrata(r: Respondent): Record<string, string> {
+  const settings = parseSurveySettings(r.survey.definition);
+  return Object.fromEntries(settings.carry.filter((f) => r.sample[f] !== undefined).map((f) => [f, r.sample[f]!]));
+}
+
+async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complete' | 'partial'): Promise<void> {
+  await insertResponse(trx, {
+    survey_id: r.survey.id,
+    questionnaire_id: r.questionnaire.id,
+    questionnaire_version: r.questionnaire.version,
+    questionnaire_hash: r.survey.questionnaire_hash,
+    answers: JSON.stringify(answers),
+    strata: JSON.stringify(carriedStrata(r)),
+    status,
+  });
+  await deleteDraft(trx, r.draftKey);
+}
+
+/**
+ * Closes a survey: codes stop working, drafts that passed the counting rule become partial
+ * responses and the rest are discarded. Idempotent.
+ */
+export async function closeSurvey(db: Db, survey: SurveyRow, questionnaire: Questionnaire, now: Date): Promise<{ partial: number; discarded: number }> {
+  const countingPage = questionnaire.countingItem.block.index;
+  return db.transaction().execute(async (trx) => {
+    await markSurveyClosed(trx, survey.id, now);
+    let partial = 0;
+    let discarded = 0;
+    for (const draft of await listDrafts(trx, survey.id)) {
+      if (draft.furthest_page >= countingPage) {
+        await insertResponse(trx, {
+          survey_id: survey.id,
+          questionnaire_id: questionnaire.id,
+          questionnaire_version: questionnaire.version,
+          questionnaire_hash: survey.questionnaire_hash,
+          answers: draft.answers,
+          strata: draft.strata,
+          status: 'partial',
+        });
+        partial++;
+      } else {
+        discarded++;
+      }
+      await deleteDraft(trx, draft.key);
+    }
+    return { partial, discarded };
+  });
+}
+

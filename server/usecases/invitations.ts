@@ -1,0 +1,84 @@
+// Issuing invitations: each invitee gets a typed code and a link token. The database keeps only
+// keyed hashes to find them and copies sealed with the server secret for the mails.
+
+import { generateCode, generateToken, isPlausibleToken, normalizeTypedCode } from '../domain/codes.ts';
+import { amsterdamDate } from '../domain/survey/dates.ts';
+import type { Db } from '../db/connection.ts';
+import { findInviteeByCodeLookup, findInviteeByTokenLookup, insertInvitees, type InviteeRow, type NewInvitee } from '../db/invitees.ts';
+import type { Secrets } from '../security/secrets.ts';
+
+export interface Person {
+  email: string;
+  name?: string | null;
+  salutation?: string | null;
+  organisation?: string | null;
+  phone?: string | null;
+  sample: Record<string, string>;
+}
+
+export interface IssuedInvitation {
+  email: string;
+  code: string;
+  token: string;
+}
+
+const codeLookup = (secrets: Secrets, code: string): string => secrets.hmac('code-lookup', `code:${code}`);
+const tokenLookup = (secrets: Secrets, token: string): string => secrets.hmac('code-lookup', `token:${token}`);
+
+/** Creates invitees with fresh codes, all in one statement group; returns the codes for the caller. */
+export async function issueInvitations(db: Db, secrets: Secrets, surveyId: string, people: Person[], now: Date): Promise<IssuedInvitation[]> {
+  const issued: IssuedInvitation[] = [];
+  const rows: NewInvitee[] = people.map((p) => {
+    const code = generateCode();
+    const token = generateToken();
+    issued.push({ email: p.email, code, token });
+    return {
+      survey_id: surveyId,
+      email: p.email,
+      name: p.name ?? null,
+      salutation: p.salutation ?? null,
+      organisation: p.organisation ?? null,
+      phone: p.phone ?? null,
+      sample: JSON.stringify(p.sample),
+      code_lookup: codeLookup(secrets, code),
+      token_lookup: tokenLookup(secrets, token),
+      code_sealed: secrets.encrypt('code-storage', code),
+      token_sealed: secrets.encrypt('code-storage', token),
+      state: 'invited',
+      opened_on: null,
+      started_on: null,
+      submitted_on: null,
+      refused_on: null,
+      created_on: amsterdamDate(now),
+    };
+  });
+  await insertInvitees(db, rows);
+  return issued;
+}
+
+/** The invitee a typed code belongs to, if any (case, spaces and dashes ignored). */
+export async function findInviteeByTypedCode(db: Db, secrets: Secrets, typed: string): Promise<InviteeRow | undefined> {
+  const code = normalizeTypedCode(typed);
+  return code ? findInviteeByCodeLookup(db, codeLookup(secrets, code)) : undefined;
+}
+
+export async function findInviteeByToken(db: Db, secrets: Secrets, token: string): Promise<InviteeRow | undefined> {
+  return isPlausibleToken(token) ? findInviteeByTokenLookup(db, tokenLookup(secrets, token)) : undefined;
+}
+
+/** The invitee's code and token, for mails (needs the server secret). */
+export function revealInvitation(secrets: Secrets, invitee: InviteeRow): { code: string; token: string } {
+  const code = secrets.decrypt('code-storage', invitee.code_sealed);
+  const token = secrets.decrypt('code-storage', invitee.token_sealed);
+  if (!code || !token) throw new Error(`invitee ${invitee.id}: the invitation code cannot be read with this server secret`);
+  return { code, token };
+}
+
+/**
+ * The key of the invitee's draft: a keyed hash of the code under its own purpose, so it matches
+ * nothing in the ledger. Without the server secret, a draft cannot be tied to anyone.
+ */
+export function draftKeyFor(secrets: Secrets, invitee: InviteeRow): string {
+  const { code } = revealInvitation(secrets, invitee);
+  return secrets.hmac('draft-key', `${invitee.survey_id}:${code}`);
+}

@@ -1,0 +1,151 @@
+// A test server and a small "browser" that keeps cookies and submits forms the way a person's
+// browser does (CSRF token and page version from the page it last loaded).
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { parse, type HTMLElement } from 'node-html-parser';
+import { buildApp } from '../../server/app.ts';
+import type { AppConfig } from '../../server/config.ts';
+import { formatCode } from '../../server/domain/codes.ts';
+import { issueInvitations, type IssuedInvitation, type Person } from '../../server/usecases/invitations.ts';
+import { createSurvey } from '../../server/usecases/surveys.ts';
+
+export const questionnairesDir = new URL('../../questionnaires/', import.meta.url).pathname;
+
+export interface TestServer {
+  app: FastifyInstance;
+  clock: { now: Date };
+  logs: string[];
+  /** Creates a survey on a reference questionnaire and invites people; returns their codes. */
+  survey(name: string, people: Person[], options?: { id?: string; carry?: string[]; opensAt?: Date; closesAt?: Date }): Promise<IssuedInvitation[]>;
+  browser(): Browser;
+  close(): Promise<void>;
+}
+
+export async function testServer(options: { databasePath?: string; secret?: string; start?: Date } = {}): Promise<TestServer> {
+  const clock = { now: options.start ?? new Date('2024-06-03T09:00:00+02:00') };
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config: AppConfig = {
+    databasePath: options.databasePath ?? ':memory:',
+    secret: options.secret ?? 'test-secret-that-is-long-enough-for-hkdf-0123456789',
+    publicUrl: 'https://enquete.test',
+    secureCookies: true,
+    questionnairesDir,
+    codeAttemptsPerMinute: 1000,
+    logger: { level: 'info', stream } as unknown as { level: string },
+    now: () => clock.now,
+  };
+  const app = await buildApp(config);
+  return {
+    app,
+    clock,
+    logs,
+    async survey(name, people, o = {}) {
+      const id = o.id ?? name;
+      await createSurvey(
+        app.db,
+        {
+          id,
+          title: name,
+          questionnaireSource: readFileSync(`${questionnairesDir}${name}.json`, 'utf8'),
+          settings: { carry: o.carry ?? [] },
+          opensAt: o.opensAt ?? new Date('2024-06-03T00:00:00+02:00'),
+          closesAt: o.closesAt ?? new Date('2024-07-09T23:59:59+02:00'),
+        },
+        clock.now,
+      );
+      return issueInvitations(app.db, app.secrets, id, people, clock.now);
+    },
+    browser: () => new Browser(app),
+    close: () => app.close(),
+  };
+}
+
+export type FormFields = Record<string, string | string[]>;
+
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  last: LightMyRequestResponse | undefined;
+  lastPage: LightMyRequestResponse | undefined;
+  url = '';
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  private remember(response: LightMyRequestResponse): void {
+    for (const c of response.cookies as { name: string; value: string; expires?: Date }[]) {
+      if (c.value === '' || (c.expires && c.expires.getTime() < Date.now())) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    this.last = response;
+    if (response.headers['content-type']?.toString().startsWith('text/html')) this.lastPage = response;
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("; ");
+  }
+
+  /** GET without following redirects. */
+  async request(method: 'GET' | 'POST', url: string, form?: FormFields): Promise<LightMyRequestResponse> {
+    const body = form ? new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString() : undefined;
+    const response = await this.app.inject({
+      method,
+      url,
+      headers: { cookie: this.cookieHeader(), ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(body !== undefined ? { payload: body } : {}),
+    });
+    this.url = url;
+    this.remember(response);
+    return response;
+  }
+
+  /** GET, following redirects like a browser (POST-redirect-GET included). */
+  async open(url: string): Promise<LightMyRequestResponse> {
+    let response = await this.request('GET', url);
+    for (let hops = 0; response.statusCode >= 300 && response.statusCode < 400 && hops < 10; hops++) {
+      response = await this.request('GET', String(response.headers.location));
+    }
+    return response;
+  }
+
+  /** Submits the form on the page last loaded, with its CSRF token and version. */
+  async submit(fields: FormFields, action: 'next' | 'previous' = 'next', page = this.lastPage): Promise<LightMyRequestResponse> {
+    const doc = parse(page!.body);
+    const form = doc.querySelector('form')!;
+    const hidden = Object.fromEntries(form.querySelectorAll('input[type=hidden]').map((i) => [i.getAttribute('name')!, i.getAttribute('value') ?? '']));
+    const response = await this.request('POST', form.getAttribute('action')!, { ...hidden, ...fields, _action: action });
+    if (response.statusCode === 303) return this.open(String(response.headers.location));
+    return response;
+  }
+
+  /** Submits exactly the same request as before (a double click or a replayed POST). */
+  async replay(page: LightMyRequestResponse, fields: FormFields, action: 'next' | 'previous' = 'next'): Promise<LightMyRequestResponse> {
+    return this.submit(fields, action, page);
+  }
+
+  document(): HTMLElement {
+    return parse(this.lastPage!.body);
+  }
+
+  /** The id of the questionnaire page shown, from the form's action. */
+  pageId(): string | undefined {
+    return this.document().querySelector('form')?.getAttribute('action')?.match(/^\/q\/p\/(.+)$/)?.[1];
+  }
+
+  heading(): string {
+    return this.document().querySelector('h1')?.text.trim() ?? '';
+  }
+
+  /** Enters with a typed code on the start page. */
+  async typeCode(code: string): Promise<LightMyRequestResponse> {
+    await this.open('/');
+    return this.submit({ code });
+  }
+}
+
+export { formatCode };

@@ -1,0 +1,394 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listResponses } from '../../server/db/responses.ts';
+import { getInvitee } from '../../server/db/invitees.ts';
+import { getDraft, listDrafts } from '../../server/db/drafts.ts';
+import { shownBlocks, simulate, type Answers, type SampleValues } from '../../server/domain/questionnaire/index.ts';
+import { answersToForm } from '../../server/routes/respondent/form.ts';
+import { closeSurvey } from '../../server/usecases/answering.ts';
+import { getSurvey } from '../../server/db/surveys.ts';
+import { formatCode, testServer, type Browser, type TestServer } from '../helpers/app.ts';
+import { referenceQuestionnaire } from '../helpers/questionnaires.ts';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await testServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const burgemeester = { email: 'burgemeester@gemeente.test', sample: { functie: 'burgemeester' } };
+
+/** Answers the page the browser is on with `answers`, as a person would fill in the form. */
+async function answerPage(b: Browser, name: Parameters<typeof referenceQuestionnaire>[0], answers: Answers, action: 'next' | 'previous' = 'next') {
+  const q = referenceQuestionnaire(name);
+  const block = q.blocks.find((x) => x.id === b.pageId())!;
+  return b.submit(answersToForm(block.items, answers), action);
+}
+
+describe('a respondent walks a questionnaire, routed exactly as the simulator routes', () => {
+  it.each([
+    ['owb-2024', 1],
+    ['owb-2024', 2],
+    ['monitor-2024-agressie', 3],
+    ['monitor-2020-pa', 4],
+  ] as const)('%s (seed %i): every page answered, the response holds exactly those answers', async (name, seed) => {
+    const q = referenceQuestionnaire(name);
+    const walkers: { answers: Answers; sample: SampleValues }[] = [];
+    simulate(q, { respondents: 3, seed, breakOffRate: 0, onRespondent: ({ answers, sample }) => walkers.push({ answers, sample }) });
+    const invites = await server.survey(name, walkers.map((w, i) => ({ email: `r${i}@test.nl`, sample: w.sample })));
+
+    for (const [i, walker] of walkers.entries()) {
+      const b = server.browser();
+      await b.open(`/s/${invites[i]!.token}`);
+      const seen: string[] = [];
+      while (b.pageId()) {
+        seen.push(b.pageId()!);
+        expect(seen.length).toBeLessThanOrEqual(q.blocks.length);
+        const response = await answerPage(b, name, walker.answers);
+        expect(response.statusCode, `page ${seen[seen.length - 1]}: ${b.document().querySelector('.error-summary')?.text}`).toBe(200);
+      }
+      expect(b.heading()).toBe('Hartelijk dank');
+      expect(seen).toEqual(shownBlocks(q, walker.answers, walker.sample).map((p) => p.id));
+    }
+    const stored = (await listResponses(server.app.db, name)).map((r) => JSON.parse(r.answers));
+    expect(stored).toHaveLength(walkers.length);
+    for (const walker of walkers) expect(stored).toContainEqual(walker.answers);
+  });
+});
+
+describe('entering', () => {
+  it('exchanges the link for a session and redirects to a URL without the code', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    const response = await b.request('GET', `/s/${invite!.token}`);
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/q');
+    const cookie = String(response.headers['set-cookie']);
+    expect(cookie).toMatch(/session=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax/);
+    expect(cookie).not.toContain(invite!.token);
+    await b.open('/q');
+    expect(b.pageId()).toBe('welkom');
+  });
+
+  it('accepts the typed code in any case, with spaces or dashes', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.typeCode(` ${formatCode(invite!.code).toLowerCase().replace(/-/g, ' ')} `);
+    expect(b.pageId()).toBe('welkom');
+  });
+
+  it('refuses an unknown code with the same message for every wrong code, and keeps what was typed', async () => {
+    await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    for (const wrong of ['ABCD-EFGH-JKMN-PQRS', 'x', '']) {
+      const response = await b.typeCode(wrong);
+      expect(response.statusCode).toBe(400);
+      expect(b.document().querySelector('.error-summary a')?.text).toBe('Deze code is niet bekend. Controleer de code in uw uitnodiging en probeer het opnieuw.');
+      expect(b.document().querySelector('#code')?.getAttribute('value')).toBe(wrong);
+    }
+  });
+
+  it('says an unknown link is not valid', async () => {
+    const b = server.browser();
+    const response = await b.open('/s/AAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(response.statusCode).toBe(404);
+    expect(b.document().querySelector('.field-error')?.text).toContain('Deze link is niet (meer) geldig');
+  });
+
+  it('asks to open the questionnaire again when there is no session', async () => {
+    const b = server.browser();
+    const response = await b.open('/q/p/H1');
+    expect(response.statusCode).toBe(401);
+    expect(b.heading()).toBe('Open de vragenlijst opnieuw');
+  });
+});
+
+describe('pages', () => {
+  it('renders questions accessibly: fieldset and legend, labels tied to inputs, progress', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    expect(b.pageId()).toBe('H1');
+    const doc = b.document();
+    expect(doc.querySelector('html')!.getAttribute('lang')).toBe('nl');
+    const fieldset = doc.querySelector('fieldset#q-Q1')!;
+    expect(fieldset.querySelector('legend')!.text).toContain('Heeft u in de afgelopen periode');
+    const inputs = fieldset.querySelectorAll('input[type=checkbox]');
+    expect(inputs).toHaveLength(7);
+    for (const input of inputs) expect(doc.querySelector(`label[for="${input.id}"]`), input.id).not.toBeNull();
+    expect(doc.querySelector('progress')!.getAttribute('value')).toBe('2');
+    expect(doc.querySelector('script')).toBeNull();
+  });
+
+  it('re-renders an invalid page with an error summary linking to each field, keeps the input, stores nothing', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    const response = await b.submit({ Q1: ['verbale_agressie', 'geen'], 'Q1.anders': 'typed text' });
+    expect(response.statusCode).toBe(422);
+    const doc = b.document();
+    const links = doc.querySelectorAll('.error-summary a');
+    expect(links.map((a) => [a.getAttribute('href'), a.text])).toEqual([['#q-Q1-verbale_agressie', 'Dit antwoord kunt u niet combineren met andere antwoorden.']]);
+    expect(doc.querySelector('#q-Q1-geen')!.getAttribute('checked')).toBe('');
+    expect(doc.querySelector('#q-Q1-anders-text')!.getAttribute('value')).toBe('typed text');
+    expect(doc.querySelector('title')!.text).toMatch(/^Er is een probleem/);
+    const draft = (await listDrafts(server.app.db, 'owb-2024'))[0]!;
+    expect(JSON.parse(draft.answers)).toEqual({});
+  });
+
+  it('requires an answer where the questionnaire says so', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({});
+    expect(b.document().querySelector('#q-Q1-error')!.text).toContain('Beantwoord deze vraag.');
+    expect(b.document().querySelector('#q-Q1')!.getAttribute('aria-describedby')).toBe('q-Q1-error');
+  });
+
+  it('pipes the stratum into the wording (sample field)', async () => {
+    const [invite] = await server.survey('owb-2024', [{ email: 'g@p.test', sample: { functie: 'gedeputeerde' } }]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: 'geen' });
+    while (b.pageId() !== 'H6') await b.submit({ Q15: 'ken_niet' });
+    expect(b.document().querySelector('#q-Q19 legend')!.text).toContain('Mijn provincie besteedt voldoende aandacht');
+  });
+
+  it('offers English when the questionnaire has it', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.open('/q/p/welkom?lang=en');
+    expect(b.document().querySelector('html')!.getAttribute('lang')).toBe('en');
+    expect(b.document().querySelector('button[value=next]')!.text).toBe('Next');
+    expect(b.document().querySelector('.display-text')!.text).toMatch(/^This questionnaire is about aggression/);
+  });
+});
+
+describe('going back', () => {
+  it("drops a later chapter's answers when an earlier answer changes so that it no longer applies", async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['verbale_agressie'] });
+    await b.submit({ Q2: ['ondersteuning_gezocht'] });
+    expect(b.pageId()).toBe('H2');
+    await b.submit({ Q3: ['griffie'], 'Q5.woord1': 'snel' });
+    expect(b.pageId()).toBe('H2_waardering');
+    // "Vorige" twice, then change the reaction: support was not sought after all.
+    await b.submit({ Q6: 'voldoende' }, 'previous');
+    expect(b.pageId()).toBe('H2');
+    expect(b.document().querySelector('#q-Q3-griffie')!.getAttribute('checked')).toBe('');
+    await b.submit({ Q3: ['griffie'], 'Q5.woord1': 'snel' }, 'previous');
+    expect(b.pageId()).toBe('H1_reactie');
+    await b.submit({ Q2: ['niets'] });
+    expect(b.pageId()).toBe('H3');
+    const draft = (await listDrafts(server.app.db, 'owb-2024'))[0]!;
+    expect(JSON.parse(draft.answers)).toEqual({ Q1: ['verbale_agressie'], Q2: ['niets'] });
+  });
+
+  it('keeps valid answers when going back from a page with an error', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['fysieke_agressie'] });
+    await b.submit({ Q2: ['ondersteuning_gezocht', 'niets'] }, 'previous');
+    expect(b.pageId()).toBe('H1');
+    const draft = (await listDrafts(server.app.db, 'owb-2024'))[0]!;
+    expect(JSON.parse(draft.answers)).toEqual({ Q1: ['fysieke_agressie'] });
+  });
+
+  it("shows an earlier page with its answers on the browser's back button (GET), and no page beyond the furthest reached", async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['discriminatie'] });
+    await b.open('/q/p/H1');
+    expect(b.document().querySelector('#q-Q1-discriminatie')!.getAttribute('checked')).toBe('');
+    await b.open('/q/p/H6');
+    expect(b.pageId()).toBe('H1_reactie');
+  });
+});
+
+describe('save and resume', () => {
+  it('continues in a new session, on another device, at the page where the respondent left', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const phone = server.browser();
+    await phone.open(`/s/${invite!.token}`);
+    await phone.submit({});
+    await phone.submit({ Q1: ['geen'] });
+    await phone.submit({ Q9: ['melden'], Q11: 'bij de politie' });
+    expect(phone.pageId()).toBe('H4');
+
+    server.clock.now = new Date('2024-06-05T20:00:00+02:00');
+    const laptop = server.browser();
+    await laptop.typeCode(invite!.code);
+    expect(laptop.pageId()).toBe('H4');
+    await laptop.open('/q/p/H3');
+    expect(laptop.document().querySelector('#q-Q9-melden')!.getAttribute('checked')).toBe('');
+    expect(laptop.document().querySelector('#q-Q11')!.text).toBe('bij de politie');
+  });
+});
+
+describe('submitting once', () => {
+  async function finishOwb(b: Browser, token: string) {
+    await b.open(`/s/${token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['geen'] });
+    while (b.pageId()) await b.submit(b.pageId() === 'H5' ? { Q15: 'goed' } : {});
+  }
+
+  it('thanks the respondent, then the code opens "already completed", and never makes a second response', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await finishOwb(b, invite!.token);
+    expect(b.heading()).toBe('Hartelijk dank');
+    expect(b.document().querySelector('main')!.text).toContain('Uw antwoorden zijn anoniem opgeslagen.');
+
+    const again = server.browser();
+    await again.open(`/s/${invite!.token}`);
+    expect(again.heading()).toBe('U heeft deze vragenlijst al ingevuld');
+    await again.typeCode(invite!.code);
+    expect(again.heading()).toBe('U heeft deze vragenlijst al ingevuld');
+    expect(await listResponses(server.app.db, 'owb-2024')).toHaveLength(1);
+    const invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.submitted_on]).toEqual(['submitted', '2024-06-03']);
+  });
+
+  it('ignores a double click and a replayed POST', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    const h1 = b.lastPage!;
+    await b.submit({ Q1: ['verbale_agressie'] });
+    expect(b.pageId()).toBe('H1_reactie');
+    // The same form again, with its old version: nothing changes, the respondent stays where they are.
+    await b.replay(h1, { Q1: ['geen'] });
+    expect(b.pageId()).toBe('H1_reactie');
+    const draft = (await listDrafts(server.app.db, 'owb-2024'))[0]!;
+    expect(JSON.parse(draft.answers)).toEqual({ Q1: ['verbale_agressie'] });
+  });
+
+  it('refuses a replayed final page after completion', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['geen'] });
+    while (b.pageId() !== 'H6') await b.submit(b.pageId() === 'H5' ? { Q15: 'goed' } : {});
+    const last = b.lastPage!;
+    await b.submit({ Q19: 'eens' });
+    expect(b.heading()).toBe('Hartelijk dank');
+    await b.replay(last, { Q19: 'oneens' });
+    expect(b.heading()).toBe('U heeft deze vragenlijst al ingevuld');
+    const responses = await listResponses(server.app.db, 'owb-2024');
+    expect(responses.map((r) => JSON.parse(r.answers).Q19)).toEqual(['eens']);
+  });
+
+  it('carries the configured coarse strata onto the response, nothing else', async () => {
+    const [invite] = await server.survey('owb-2024', [{ email: 'r@x.test', name: 'Jan Jansen', organisation: 'Gemeente X', sample: { functie: 'raadslid' } }], { carry: ['functie'] });
+    await finishOwb(server.browser(), invite!.token);
+    const [response] = await listResponses(server.app.db, 'owb-2024');
+    expect(JSON.parse(response!.strata)).toEqual({ functie: 'raadslid' });
+    expect(response!.status).toBe('complete');
+  });
+});
+
+describe('dates and opting out', () => {
+  it('shows "closed" after the close date, and releases drafts at close by the counting rule', async () => {
+    const invites = await server.survey('owb-2024', [burgemeester, { email: 'w@x.test', sample: { functie: 'wethouder' } }]);
+    // The first reached the page with Q1 and answered it (counts); the second stopped after the welcome page.
+    const first = server.browser();
+    await first.open(`/s/${invites[0]!.token}`);
+    await first.submit({});
+    await first.submit({ Q1: ['geen'] });
+    const second = server.browser();
+    await second.open(`/s/${invites[1]!.token}`);
+
+    server.clock.now = new Date('2024-07-10T09:00:00+02:00');
+    await first.open(`/s/${invites[0]!.token}`);
+    expect(first.last!.statusCode).toBe(410);
+    expect(first.heading()).toBe('Deze vragenlijst is gesloten');
+
+    const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
+    const q = await server.app.questionnaires.byHash(survey.questionnaire_hash);
+    expect(await closeSurvey(server.app.db, survey, q, server.clock.now)).toEqual({ partial: 1, discarded: 0 });
+    const responses = await listResponses(server.app.db, 'owb-2024');
+    expect(responses.map((r) => [r.status, JSON.parse(r.answers)])).toEqual([['partial', { Q1: ['geen'] }]]);
+    expect(await listDrafts(server.app.db, 'owb-2024')).toEqual([]);
+  });
+
+  it('discards drafts at close that did not pass the counting rule', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    // Saved the welcome page only, then went back to it: the furthest page is H1, where Q1 is; reset to the welcome page.
+    const [draft] = await listDrafts(server.app.db, 'owb-2024');
+    await server.app.db.updateTable('drafts').set({ furthest_page: 0 }).where('key', '=', draft!.key).execute();
+    const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
+    const q = await server.app.questionnaires.byHash(survey.questionnaire_hash);
+    expect(await closeSurvey(server.app.db, survey, q, server.clock.now)).toEqual({ partial: 0, discarded: 1 });
+    expect(await listResponses(server.app.db, 'owb-2024')).toEqual([]);
+    await b.open(`/s/${invite!.token}`);
+    expect(b.heading()).toBe('Deze vragenlijst is gesloten');
+  });
+
+  it('shows "not open yet" before the survey opens', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester], { opensAt: new Date('2024-06-10T08:00:00+02:00') });
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    expect(b.heading()).toBe('Deze vragenlijst is nog niet geopend');
+    expect(b.document().querySelector('main')!.text).toContain('2024-06-10');
+  });
+
+  it('lets an invitee opt out, after which the code says so', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/optout/${invite!.token}`);
+    expect(b.heading()).toBe('Niet meedoen aan dit onderzoek');
+    await b.submit({});
+    expect(b.heading()).toBe('Uw keuze is vastgelegd');
+    const invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.refused_on]).toEqual(['refused', '2024-06-03']);
+    await b.open(`/s/${invite!.token}`);
+    expect(b.heading()).toBe('U heeft aangegeven niet mee te doen');
+  });
+
+  it('accepts a one-click unsubscribe POST without a session or CSRF token', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const response = await server.app.inject({
+      method: 'POST',
+      url: `/optout/${invite!.token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.statusCode).toBe(200);
+    expect((await getInvitee(server.app.db, 1))!.state).toBe('refused');
+  });
+});
+
+describe('state in the ledger', () => {
+  it('records opened and started as dates, and keeps the draft under its own key', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    let invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.opened_on, invitee.started_on]).toEqual(['invited', '2024-06-03', null]);
+    await b.submit({});
+    invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.started_on]).toEqual(['started', '2024-06-03']);
+    const drafts = await listDrafts(server.app.db, 'owb-2024');
+    expect(drafts).toHaveLength(1);
+    expect(await getDraft(server.app.db, drafts[0]!.key)).toBeDefined();
+  });
+});
