@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { CalendarSchema, planCalendar, type Plan } from '../../server/domain/survey/calendar.ts';
+import { formatPath } from '../../server/domain/questionnaire/index.ts';
+
+function plan(input: unknown): Plan {
+  const result = planCalendar(CalendarSchema.parse(input));
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.plan;
+}
+const amsterdam = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 16);
+const times = (p: Plan) => Object.fromEntries(p.mailings.map((m) => [m.id, amsterdam(m.sendAt)]));
+
+describe('the fieldwork calendar', () => {
+  it('expresses the OWB 2024 calendar with dates: invite 3 June, remind 11 June and 2 July, close 9 July', () => {
+    const p = plan({
+      opens: '2024-06-03T09:00',
+      closes: '2024-07-09',
+      mailings: [
+        { id: 'invitation', kind: 'invitation', at: '2024-06-03T09:00' },
+        { id: 'reminder1', kind: 'reminder', at: '2024-06-11' },
+        { id: 'reminder2', kind: 'reminder', at: '2024-07-02' },
+      ],
+    });
+    expect(times(p)).toEqual({ invitation: '2024-06-03 09:00', reminder1: '2024-06-11 09:00', reminder2: '2024-07-02 09:00' });
+    expect(amsterdam(p.closesAt)).toBe('2024-07-10 00:00'); // through the end of 9 July
+    expect(p.closesAt.toISOString()).toBe('2024-07-09T22:00:00.000Z');
+  });
+
+  it('expresses the same calendar relatively: day +8 and day +29, close after 36 days', () => {
+    const p = plan({
+      opens: '2024-06-03T09:00',
+      closes: 'P36DT14H59M',
+      mailings: [
+        { id: 'invitation', kind: 'invitation', at: 'P0D' },
+        { id: 'reminder1', kind: 'reminder', at: 'P8D' },
+        { id: 'reminder2', kind: 'reminder', at: 'P29D' },
+      ],
+    });
+    expect(times(p)).toEqual({ invitation: '2024-06-03 09:00', reminder1: '2024-06-11 09:00', reminder2: '2024-07-02 09:00' });
+    expect(amsterdam(p.closesAt)).toBe('2024-07-09 23:59');
+  });
+
+  it("follows the Monitor's defaults: reminders after 1.5 and 3 weeks, within working hours; close after 5 weeks", () => {
+    const p = plan({ opens: '2020-02-13' });
+    // 1.5 weeks after Thursday 13 February 09:00 is Sunday 23 February 21:00: moved to Monday 09:00.
+    expect(times(p)).toEqual({ invitation: '2020-02-13 09:00', reminder1: '2020-02-24 09:00', reminder2: '2020-03-05 09:00' });
+    expect(p.mailings[1]!.moves).toEqual(['moved to the next send day']);
+    expect(amsterdam(p.closesAt)).toBe('2020-03-19 09:00');
+  });
+
+  it('moves a reminder that falls in a recess to the second working day after it (Monitor 2024)', () => {
+    const p = plan({
+      opens: '2024-04-16T09:00',
+      closes: '2024-05-21',
+      blackouts: [{ label: 'mei-reces', from: '2024-04-27', until: '2024-05-12', resumeAfterWorkingDays: 2 }],
+      mailings: [
+        { id: 'invitation', kind: 'invitation', at: 'P0D' },
+        { id: 'reminder1', kind: 'reminder', at: '2024-04-23' },
+        { id: 'reminder2', kind: 'reminder', at: '2024-05-07' },
+      ],
+    });
+    expect(times(p)).toEqual({ invitation: '2024-04-16 09:00', reminder1: '2024-04-23 09:00', reminder2: '2024-05-14 09:00' });
+    expect(p.mailings[2]!.moves).toEqual(['moved to working day 2 after mei-reces (2024-04-27 to 2024-05-12)']);
+  });
+
+  it('keeps mail within the send window: evenings and weekends move to the next working morning', () => {
+    const p = plan({
+      opens: '2024-06-03T06:00',
+      sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:30', until: '17:00' },
+      mailings: [
+        { id: 'invitation', kind: 'invitation', at: '2024-06-03T06:00' },
+        { id: 'reminder1', kind: 'reminder', at: '2024-06-07T17:00' },
+        { id: 'reminder2', kind: 'reminder', at: '2024-06-15T12:00' },
+      ],
+    });
+    expect(times(p)).toEqual({ invitation: '2024-06-03 08:30', reminder1: '2024-06-10 08:30', reminder2: '2024-06-17 08:30' });
+    expect(p.mailings[0]!.moves).toEqual(['moved to the start of the send window (08:30)']);
+  });
+
+  it('keeps the local time across a change to summer time', () => {
+    const p = plan({ opens: '2024-03-25T09:00', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }, { id: 'reminder1', kind: 'reminder', at: 'P7D' }] });
+    expect(p.mailings.map((m) => m.sendAt.toISOString())).toEqual(['2024-03-25T08:00:00.000Z', '2024-04-01T07:00:00.000Z']);
+  });
+
+  it.each([
+    [{ opens: '2024-06-03', closes: '2024-06-10', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }, { id: 'reminder1', kind: 'reminder', at: 'P14D' }] }, '$.calendar.mailings[1].at', 'mailing "reminder1" would go out after the survey closes'],
+    [{ opens: '2024-06-03', mailings: [{ id: 'reminder1', kind: 'reminder', at: 'P1D' }] }, '$.calendar.mailings', 'exactly one invitation mailing (found 0)'],
+    [{ opens: '2024-06-03', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P2D' }, { id: 'reminder1', kind: 'reminder', at: 'P1D' }] }, '$.calendar.mailings', 'every reminder must go out after the invitation'],
+    [{ opens: '3 juni 2024' }, '$.calendar.opens', 'is not a date'],
+    [{ opens: '2024-06-03', closes: 'next month' }, '$.calendar.closes', 'is not a date, a date and time, or a duration'],
+    [{ opens: '2024-06-03', closes: '2024-06-01' }, '$.calendar.closes', 'must close after it opens'],
+    [{ opens: '2024-06-03', timezone: 'Europe/Amsterdamm' }, '$.calendar.timezone', 'unknown time zone'],
+    [{ opens: '2024-06-03', blackouts: [{ from: '2024-06-10', until: '2024-06-01' }] }, '$.calendar.blackouts[0]', 'ends (2024-06-01) before it starts'],
+    [{ opens: '2024-06-03', sendWindow: { days: ['mon'], from: '17:00', until: '09:00' } }, '$.calendar.sendWindow', 'must start before it ends'],
+  ])('reports an impossible calendar (%#): %s', (input, path, message) => {
+    const result = planCalendar(CalendarSchema.parse(input));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.map((p) => [formatPath(p.path), p.message])).toContainEqual([path, expect.stringContaining(message)]);
+  });
+});
