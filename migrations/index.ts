@@ -2,9 +2,11 @@
 // Migrator gets the same set whether the code runs from source or from a bundle.
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
+import * as fieldwork from './0002_fieldwork.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_fieldwork': fieldwork,
 };
 
 export const migrationProvider: MigrationProvider = {

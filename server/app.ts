@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { AppConfig } from './config.ts';
 import { uiText } from './i18n/ui.ts';
 import dbPlugin from './plugins/db.ts';
+import mailerPlugin from './plugins/mailer.ts';
 import securityPlugin from './plugins/security.ts';
 import viewsPlugin from './plugins/views.ts';
 import respondentRoutes from './routes/respondent/index.ts';
@@ -53,5 +54,6 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   });
 
   await app.register(respondentRoutes);
+  await app.register(mailerPlugin);
   return app;
 }

@@ -17,4 +17,11 @@ export interface AppConfig {
   logger: boolean | { level: string };
   /** The clock; tests move it. */
   now: () => Date;
+  /** Outgoing mail. Without smtpUrl, mails are written as .eml files to dir. */
+  mail?: {
+    smtpUrl: string | undefined;
+    dir: string;
+    /** How often the in-process sender looks for due mail; 0 turns it off. */
+    senderIntervalMs: number;
+  };
 }

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
+import { closeCommand, createCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -16,7 +17,7 @@ function integer(value: string): number {
   return n;
 }
 
-export async function main(argv: string[], io: Output = processOutput): Promise<number> {
+export async function main(argv: string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode = 0;
   const program = new Command()
     .name('survey')
@@ -41,6 +42,58 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .action((file: string, options: { respondents: number; seed: number }) => {
       exitCode = simulateCommand(file, options, io);
     });
+
+  // Commands that work on the database: open it from the environment, run, close it.
+  const withDb = async (run: Parameters<typeof withContext>[2]): Promise<void> => {
+    exitCode = await withContext(io, env, run);
+  };
+
+  program
+    .command('create')
+    .description('create or update surveys from definition files (docs/survey-definition.md)')
+    .argument('<definition...>', 'survey definition JSON files')
+    .action((files: string[]) => withDb((ctx) => createCommand(ctx, files)));
+
+  program
+    .command('import')
+    .description('import a sample frame (CSV): all rows or, if any row is bad, none')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<frame>', 'CSV with an email column and the stratum columns')
+    .action((survey: string, frame: string) => withDb((ctx) => importCommand(ctx, survey, frame)));
+
+  program
+    .command('schedule')
+    .description('show the planned mailings and, per stratum, how many each would reach now (sends nothing)')
+    .argument('<survey>', 'survey id, or its definition file')
+    .action((survey: string) => withDb((ctx) => scheduleCommand(ctx, survey)));
+
+  program
+    .command('send')
+    .description('queue due mailings and send what is due, once (the server does this continuously)')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--limit <n>', 'send at most this many mails', positiveInteger)
+    .action((survey: string, options: { limit?: number }) => withDb((ctx) => sendCommand(ctx, survey, options)));
+
+  program
+    .command('mark')
+    .description('record what arrived by phone or mail: not-eligible (e.g. left office) or refused')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the invitee')
+    .argument('<disposition>', 'not-eligible or refused')
+    .action((survey: string, email: string, disposition: string) => withDb((ctx) => markCommand(ctx, survey, email, disposition)));
+
+  program
+    .command('close')
+    .description('close a survey: codes stop working; unfinished questionnaires past the counting rule become partial responses')
+    .argument('<survey>', 'survey id, or its definition file')
+    .action((survey: string) => withDb((ctx) => closeCommand(ctx, survey)));
+
+  program
+    .command('purge')
+    .description('after fieldwork: remove all contact data, keeping counts per stratum')
+    .argument('<survey>', 'survey id')
+    .option('--yes', 'really remove the contact data')
+    .action((survey: string, options: { yes?: boolean }) => withDb((ctx) => purgeCommand(ctx, survey, options)));
 
   try {
     await program.parseAsync(argv);

@@ -53,3 +53,28 @@ export async function markRefused(db: Db, id: number, on: string): Promise<boole
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** A permanent delivery failure: no more mail goes to this address. */
+export async function markBounced(db: Db, id: number, on: string): Promise<void> {
+  await db
+    .updateTable('invitees')
+    .set({ state: 'bounced', bounced_on: on })
+    .where('id', '=', id)
+    .where('state', 'in', ['invited', 'started'] satisfies InviteeState[])
+    .execute();
+}
+
+/** Set by the fieldwork manager (e.g. left office); only before submitting. */
+export async function markNotEligible(db: Db, id: number, on: string): Promise<boolean> {
+  const result = await db
+    .updateTable('invitees')
+    .set({ state: 'not_eligible', not_eligible_on: on })
+    .where('id', '=', id)
+    .where('state', 'in', ['invited', 'started', 'bounced', 'refused'] satisfies InviteeState[])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function findInviteeByEmail(db: Db, surveyId: string, email: string): Promise<InviteeRow | undefined> {
+  return db.selectFrom('invitees').selectAll().where('survey_id', '=', surveyId).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+}

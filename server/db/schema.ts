@@ -23,6 +23,10 @@ export interface SurveyTable {
   closes_at: string;
   closed_at: string | null;
   created_at: string;
+  /** When the first mail went out: from then on the questionnaire version cannot change. */
+  frozen_at: string | null;
+  /** When contact data was removed after fieldwork. */
+  purged_at: string | null;
 }
 
 export type InviteeState = 'invited' | 'started' | 'submitted' | 'refused' | 'bounced' | 'not_eligible';
@@ -49,7 +53,35 @@ export interface InviteeTable {
   started_on: string | null;
   submitted_on: string | null;
   refused_on: string | null;
+  bounced_on: string | null;
+  not_eligible_on: string | null;
   created_on: string;
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'skipped' | 'failed';
+
+/** One row per (invitee, mailing), written before anything is sent. */
+export interface OutboxTable {
+  id: Generated<number>;
+  survey_id: string;
+  invitee_id: number;
+  mailing_id: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  created_at: string;
+  sent_at: string | null;
+  message_id: string | null;
+  last_error: string | null;
+}
+
+/** What remains of the ledger after purge: counts per stratum. */
+export interface StratumCountsTable {
+  survey_id: string;
+  /** JSON: the stratum values, e.g. {"functie":"burgemeester"}. */
+  stratum: string;
+  /** JSON: counts per state and per mailing. */
+  counts: string;
 }
 
 /** An unfinished questionnaire, reachable only through the code (key = HMAC of the code). */
@@ -86,4 +118,6 @@ export interface Database {
   invitees: InviteeTable;
   drafts: DraftTable;
   responses: ResponseTable;
+  outbox: OutboxTable;
+  stratum_counts: StratumCountsTable;
 }

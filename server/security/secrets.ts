@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** Purposes get their own derived key, so values computed for one purpose never match another. */
-export type Purpose = 'code-lookup' | 'draft-key' | 'code-storage' | 'session-cookie';
+export type Purpose = 'code-lookup' | 'draft-key' | 'code-storage' | 'session-cookie' | 'mail-id';
 
 export interface Secrets {
   /** Deterministic keyed hash, base64url: for looking things up without storing them. */

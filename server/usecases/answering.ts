@@ -9,7 +9,7 @@ import { insertResponse } from '../db/responses.ts';
 import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
 import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
-import { parseSurveySettings } from '../domain/survey/settings.ts';
+import { definitionOf } from './surveys.ts';
 
 export interface Respondent {
   survey: SurveyRow;
@@ -136,8 +136,8 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 function carriedStrata(r: Respondent): Record<string, string> {
-  const settings = parseSurveySettings(r.survey.definition);
-  return Object.fromEntries(settings.carry.filter((f) => r.sample[f] !== undefined).map((f) => [f, r.sample[f]!]));
+  const carry = definitionOf(r.survey).sample.carry;
+  return Object.fromEntries(carry.filter((f) => r.sample[f] !== undefined).map((f) => [f, r.sample[f]!]));
 }
 
 async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complete' | 'partial'): Promise<void> {

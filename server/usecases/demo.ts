@@ -1,13 +1,13 @@
 // The demo survey a newcomer gets on an empty database: the real OWB 2024 questionnaire, open
-// for five weeks, with one invitation per type of office holder.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// for five weeks from now, with one invitation per type of office holder. Its send window is
+// always open, so the invitations go out (as .eml files, without SMTP) right away.
 import type { Db } from '../db/connection.ts';
 import { countSurveys } from '../db/surveys.ts';
 import { formatCode } from '../domain/codes.ts';
+import { dateKey, toWallTime } from '../domain/survey/zoned-time.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { issueInvitations, revealInvitation } from './invitations.ts';
-import { createSurvey } from './surveys.ts';
+import { checkDefinition, saveSurvey } from './surveys.ts';
 
 export const DEMO_SURVEY_ID = 'demo-owb-2024';
 const FUNCTIES = ['burgemeester', 'wethouder', 'raadslid', 'cdk', 'gedeputeerde', 'statenlid'];
@@ -18,21 +18,34 @@ export interface DemoLink {
   code: string;
 }
 
+export function demoDefinition(now: Date) {
+  const wall = toWallTime(now, 'Europe/Amsterdam');
+  const opens = `${dateKey(wall)}T${String(wall.hour).padStart(2, '0')}:${String(wall.minute).padStart(2, '0')}`;
+  return {
+    id: DEMO_SURVEY_ID,
+    title: 'Demo: Ondersteuningsteam Weerbaar Bestuur 2024',
+    questionnaire: 'owb-2024.json',
+    sample: { strata: ['functie'], carry: ['functie'] },
+    calendar: {
+      opens,
+      closes: 'P35D',
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      mailings: [
+        { id: 'invitation', kind: 'invitation', at: 'P0D' },
+        { id: 'reminder1', kind: 'reminder', at: 'P10D' },
+        { id: 'reminder2', kind: 'reminder', at: 'P21D' },
+      ],
+    },
+    mail: { from: 'Demo-onderzoek <onderzoek@demo.invalid>', organisation: 'het demonstratieteam van enquete' },
+  };
+}
+
 /** Creates the demo survey if the database has no survey yet. Returns whether it did. */
 export async function ensureDemoSurvey(db: Db, secrets: Secrets, questionnairesDir: string, now: Date): Promise<boolean> {
   if ((await countSurveys(db)) > 0) return false;
-  await createSurvey(
-    db,
-    {
-      id: DEMO_SURVEY_ID,
-      title: 'Demo: Ondersteuningsteam Weerbaar Bestuur 2024',
-      questionnaireSource: readFileSync(join(questionnairesDir, 'owb-2024.json'), 'utf8'),
-      settings: { carry: ['functie'] },
-      opensAt: now,
-      closesAt: new Date(now.getTime() + 35 * 24 * 3600 * 1000),
-    },
-    now,
-  );
+  const checked = checkDefinition(demoDefinition(now), questionnairesDir);
+  if (!checked.ok) throw new Error(`the demo survey definition is invalid: ${JSON.stringify(checked.problems)}`);
+  await saveSurvey(db, checked.survey, now);
   await issueInvitations(
     db,
     secrets,

@@ -1,37 +1,90 @@
-// Creating a survey: the questionnaire text is checked, stored, and the survey frozen on it.
-import type { Db } from '../db/connection.ts';
-import { saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
-import { insertSurvey } from '../db/surveys.ts';
-import { formatProblem, loadQuestionnaire } from '../domain/questionnaire/index.ts';
-import type { SurveySettings } from '../domain/survey/settings.ts';
+// Creating and updating a survey from its definition. The questionnaire text is stored with the
+// survey; from the first mail on (frozen_at) it can no longer change: a changed questionnaire
+// becomes a new version in a new survey.
 
-export interface NewSurvey {
-  id: string;
-  title: string;
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Db } from '../db/connection.ts';
+import { hashQuestionnaire, saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
+import { getSurvey, type SurveyRow } from '../db/surveys.ts';
+import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
+import type { Plan } from '../domain/survey/calendar.ts';
+import { checkSurveyDefinition, type SurveyDefinition } from '../domain/survey/definition.ts';
+
+export const TEMPLATES_DIR = resolve(dirname(new URL(import.meta.url).pathname), '../../templates');
+
+export interface CheckedSurvey {
+  definition: SurveyDefinition;
+  questionnaire: Questionnaire;
   questionnaireSource: string;
-  settings: SurveySettings;
-  opensAt: Date;
-  closesAt: Date;
+  plan: Plan;
 }
 
-export async function createSurvey(db: Db, survey: NewSurvey, now: Date): Promise<void> {
-  const loaded = loadQuestionnaire(survey.questionnaireSource);
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => formatProblem('questionnaire', p)).join('\n'));
-  for (const field of survey.settings.carry) {
-    if (!loaded.questionnaire.sample.has(field)) throw new Error(`carried field "${field}" is not a sample field of questionnaire ${loaded.questionnaire.id}`);
+export type CheckResult = { ok: true; survey: CheckedSurvey } | { ok: false; problems: Problem[] };
+
+export function emailTemplateExists(name: string, templatesDir = TEMPLATES_DIR): boolean {
+  return ['html', 'txt'].every((ext) => existsSync(join(templatesDir, 'email', `${name}.${ext}.hbs`)));
+}
+
+/** Checks a definition; its questionnaire path is resolved against `baseDir`. */
+export function checkDefinition(input: unknown, baseDir: string, templatesDir = TEMPLATES_DIR): CheckResult {
+  let source = '';
+  const result = checkSurveyDefinition(
+    input,
+    (path) => {
+      try {
+        source = readFileSync(resolve(baseDir, path), 'utf8');
+      } catch {
+        return { ok: false, problems: [{ path: [], message: `cannot read ${resolve(baseDir, path)}` }] };
+      }
+      return loadQuestionnaire(source);
+    },
+    (name) => emailTemplateExists(name, templatesDir),
+  );
+  if (!result.ok) return result;
+  return { ok: true, survey: { definition: result.definition, questionnaire: result.questionnaire, questionnaireSource: source, plan: result.plan } };
+}
+
+export function loadDefinitionFile(file: string, templatesDir = TEMPLATES_DIR): CheckResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { ok: false, problems: [{ path: [], message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid JSON: ${(e as Error).message}` }] };
   }
-  if (survey.closesAt <= survey.opensAt) throw new Error('the survey must close after it opens');
-  await db.transaction().execute(async (trx) => {
-    const hash = await saveQuestionnaireVersion(trx, { id: loaded.questionnaire.id, version: loaded.questionnaire.version, source: survey.questionnaireSource }, now);
-    await insertSurvey(trx, {
-      id: survey.id,
-      title: survey.title,
+  return checkDefinition(json, dirname(resolve(file)), templatesDir);
+}
+
+export class SurveyError extends Error {}
+
+/** Creates the survey, or updates it while that is allowed. */
+export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Promise<'created' | 'updated'> {
+  const { definition, questionnaire, plan } = survey;
+  const existing = await getSurvey(db, definition.id);
+  if (existing?.frozen_at && existing.questionnaire_hash !== hashQuestionnaire(survey.questionnaireSource)) {
+    throw new SurveyError(
+      `survey ${definition.id} is frozen on its questionnaire since the first mail (${existing.frozen_at}); a changed questionnaire needs a new version and a new survey`,
+    );
+  }
+  if (existing?.purged_at) throw new SurveyError(`survey ${definition.id} was purged after fieldwork and cannot change`);
+  return db.transaction().execute(async (trx) => {
+    const hash = await saveQuestionnaireVersion(trx, { id: questionnaire.id, version: questionnaire.version, source: survey.questionnaireSource }, now);
+    const row = {
+      title: definition.title,
       questionnaire_hash: hash,
-      definition: JSON.stringify(survey.settings),
-      opens_at: survey.opensAt.toISOString(),
-      closes_at: survey.closesAt.toISOString(),
-      closed_at: null,
-      created_at: now.toISOString(),
-    });
+      definition: JSON.stringify(definition),
+      opens_at: plan.opensAt.toISOString(),
+      closes_at: plan.closesAt.toISOString(),
+    };
+    if (existing) {
+      await trx.updateTable('surveys').set(row).where('id', '=', definition.id).execute();
+      return 'updated' as const;
+    }
+    await trx.insertInto('surveys').values({ id: definition.id, ...row, closed_at: null, created_at: now.toISOString(), frozen_at: null, purged_at: null }).execute();
+    return 'created' as const;
   });
+}
+
+export function definitionOf(survey: SurveyRow): SurveyDefinition {
+  return JSON.parse(survey.definition) as SurveyDefinition;
 }

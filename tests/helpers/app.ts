@@ -1,6 +1,5 @@
 // A test server and a small "browser" that keeps cookies and submits forms the way a person's
 // browser does (CSRF token and page version from the page it last loaded).
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { parse, type HTMLElement } from 'node-html-parser';
@@ -8,7 +7,7 @@ import { buildApp } from '../../server/app.ts';
 import type { AppConfig } from '../../server/config.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { issueInvitations, type IssuedInvitation, type Person } from '../../server/usecases/invitations.ts';
-import { createSurvey } from '../../server/usecases/surveys.ts';
+import { checkDefinition, saveSurvey } from '../../server/usecases/surveys.ts';
 
 export const questionnairesDir = new URL('../../questionnaires/', import.meta.url).pathname;
 
@@ -17,9 +16,37 @@ export interface TestServer {
   clock: { now: Date };
   logs: string[];
   /** Creates a survey on a reference questionnaire and invites people; returns their codes. */
-  survey(name: string, people: Person[], options?: { id?: string; carry?: string[]; opensAt?: Date; closesAt?: Date }): Promise<IssuedInvitation[]>;
+  survey(name: string, people: Person[], options?: SurveyOptions): Promise<IssuedInvitation[]>;
   browser(): Browser;
   close(): Promise<void>;
+}
+
+export interface SurveyOptions {
+  id?: string;
+  carry?: string[];
+  strata?: string[];
+  /** Local date-times in Europe/Amsterdam. */
+  opens?: string;
+  closes?: string;
+  calendar?: Record<string, unknown>;
+}
+
+/** A survey definition for tests: OWB-like calendar, always-open send window unless overridden. */
+export function testDefinition(name: string, o: SurveyOptions = {}) {
+  return {
+    id: o.id ?? name,
+    title: name,
+    questionnaire: `${name}.json`,
+    sample: { strata: o.strata ?? [], carry: o.carry ?? [] },
+    calendar: {
+      opens: o.opens ?? '2024-06-03T00:00',
+      closes: o.closes ?? '2024-07-09',
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
+      ...o.calendar,
+    },
+    mail: { from: 'Onderzoek <onderzoek@bureau.test>', organisation: 'Bureau Test' },
+  };
 }
 
 export async function testServer(options: { databasePath?: string; secret?: string; start?: Date } = {}): Promise<TestServer> {
@@ -47,20 +74,10 @@ export async function testServer(options: { databasePath?: string; secret?: stri
     clock,
     logs,
     async survey(name, people, o = {}) {
-      const id = o.id ?? name;
-      await createSurvey(
-        app.db,
-        {
-          id,
-          title: name,
-          questionnaireSource: readFileSync(`${questionnairesDir}${name}.json`, 'utf8'),
-          settings: { carry: o.carry ?? [] },
-          opensAt: o.opensAt ?? new Date('2024-06-03T00:00:00+02:00'),
-          closesAt: o.closesAt ?? new Date('2024-07-09T23:59:59+02:00'),
-        },
-        clock.now,
-      );
-      return issueInvitations(app.db, app.secrets, id, people, clock.now);
+      const checked = checkDefinition(testDefinition(name, o), questionnairesDir);
+      if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+      await saveSurvey(app.db, checked.survey, clock.now);
+      return issueInvitations(app.db, app.secrets, checked.survey.definition.id, people, clock.now);
     },
     browser: () => new Browser(app),
     close: () => app.close(),

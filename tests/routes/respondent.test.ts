@@ -344,7 +344,7 @@ describe('dates and opting out', () => {
   });
 
   it('shows "not open yet" before the survey opens', async () => {
-    const [invite] = await server.survey('owb-2024', [burgemeester], { opensAt: new Date('2024-06-10T08:00:00+02:00') });
+    const [invite] = await server.survey('owb-2024', [burgemeester], { opens: '2024-06-10T08:00' });
     const b = server.browser();
     await b.open(`/s/${invite!.token}`);
     expect(b.heading()).toBe('Deze vragenlijst is nog niet geopend');

@@ -1,0 +1,249 @@
+// Fieldwork commands: create a survey from its definition, import the sample frame, show the
+// schedule, send, mark dispositions, close and purge. Each returns an exit code.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { openDatabase, type Db } from '../../server/db/connection.ts';
+import { findInviteeByEmail, markNotEligible, markRefused } from '../../server/db/invitees.ts';
+import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
+import { formatProblem } from '../../server/domain/questionnaire/index.ts';
+import { amsterdamDate } from '../../server/domain/survey/dates.ts';
+import { configFromEnvironment } from '../../server/environment.ts';
+import { ELIGIBLE } from '../../server/db/outbox.ts';
+import { closeDateText } from '../../server/mail/render.ts';
+import { createMailer } from '../../server/mail/setup.ts';
+import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
+import { closeSurvey } from '../../server/usecases/answering.ts';
+import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
+import { importFrame } from '../../server/usecases/import-frame.ts';
+import { purgeSurvey } from '../../server/usecases/purge.ts';
+import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
+import { loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
+import type { Output } from './output.ts';
+
+export interface CliContext {
+  config: ReturnType<typeof configFromEnvironment>;
+  db: Db;
+  secrets: Secrets;
+  questionnaires: QuestionnaireRegistry;
+  io: Output;
+  /** Whether to draw a progress bar (stderr is a terminal). */
+  progress: boolean;
+}
+
+export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx: CliContext) => Promise<number>): Promise<number> {
+  const config = configFromEnvironment(env);
+  const db = await openDatabase(config.databasePath);
+  try {
+    return await run({ config, db, secrets: createSecrets(config.secret), questionnaires: new QuestionnaireRegistry(db), io, progress: process.stderr.isTTY === true });
+  } catch (e) {
+    if (e instanceof SurveyError) {
+      io.err(e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await db.destroy();
+  }
+}
+
+const when = (d: Date, tz: string) =>
+  new Intl.DateTimeFormat('nl-NL', { timeZone: tz, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+
+/** A survey by id, or from a definition file (created or updated first). */
+async function resolveSurvey(ctx: CliContext, arg: string): Promise<SurveyRow | undefined> {
+  if (arg.endsWith('.json') && existsSync(arg)) {
+    if (!(await createFromFile(ctx, arg))) return undefined;
+    const id = (JSON.parse(readFileSync(arg, 'utf8')) as { id: string }).id;
+    return getSurvey(ctx.db, id);
+  }
+  const survey = await getSurvey(ctx.db, arg);
+  if (!survey) ctx.io.err(`there is no survey "${arg}"; create one with: survey create <definition.json>`);
+  return survey;
+}
+
+async function createFromFile(ctx: CliContext, file: string): Promise<boolean> {
+  const checked = loadDefinitionFile(file);
+  if (!checked.ok) {
+    for (const p of checked.problems) ctx.io.err(formatProblem(file, p));
+    return false;
+  }
+  const { definition, plan } = checked.survey;
+  const outcome = await saveSurvey(ctx.db, checked.survey, ctx.config.now());
+  const tz = plan.timezone;
+  ctx.io.out(`${outcome} survey ${definition.id} (${definition.title}): opens ${when(plan.opensAt, tz)}, open through ${closeDateText(plan.closesAt, tz)}, ${plan.mailings.length} mailings`);
+  return true;
+}
+
+export async function createCommand(ctx: CliContext, files: string[]): Promise<number> {
+  let ok = true;
+  for (const file of files) ok = (await createFromFile(ctx, file)) && ok;
+  return ok ? 0 : 1;
+}
+
+function progressBar(ctx: CliContext) {
+  let last = '';
+  return (done: number, total: number, phase: string) => {
+    if (!ctx.progress || total === 0) return;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const line = `\r${phase.padEnd(9)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`;
+    if (line !== last) process.stderr.write(line + (done === total ? '\n' : ''));
+    last = line;
+  };
+}
+
+export async function importCommand(ctx: CliContext, surveyArg: string, file: string): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  if (survey.purged_at || survey.closed_at) {
+    ctx.io.err(`survey ${survey.id} is ${survey.purged_at ? 'purged' : 'closed'}: nothing can be imported`);
+    return 1;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    ctx.io.err(`${file}: cannot read the file`);
+    return 1;
+  }
+  const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
+  const started = performance.now();
+  const result = await importFrame(ctx.db, ctx.secrets, survey, questionnaire, bytes, ctx.config.now(), progressBar(ctx));
+  if (result.problems.length > 0) {
+    for (const p of result.problems) ctx.io.err(`${file}:${p.line}: ${p.message}`);
+    const n = result.problems.length;
+    ctx.io.err(`${n}${n >= 1000 ? '+' : ''} problem${n === 1 ? '' : 's'}: nothing was imported`);
+    return 1;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  ctx.io.out(`${file}: ${result.rows} rows; ${result.added} new invitees imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
+  return 0;
+}
+
+export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const { definition, plan } = planOf(survey);
+  const tz = plan.timezone;
+  const { io, db } = ctx;
+  io.out(`${survey.id}: ${definition.title}`);
+  io.out(`opens ${when(plan.opensAt, tz)}; open through ${closeDateText(plan.closesAt, tz)} (${tz})${survey.closed_at ? `; closed on ${survey.closed_at}` : ''}`);
+  io.out('');
+  const outbox = await db
+    .selectFrom('outbox')
+    .select(['mailing_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('survey_id', '=', survey.id)
+    .groupBy(['mailing_id', 'status'])
+    .execute();
+  io.out(`${'mailing'.padEnd(12)} ${'kind'.padEnd(11)} ${'planned'.padEnd(24)} status`);
+  for (const m of plan.mailings) {
+    const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
+    io.out(`${m.id.padEnd(12)} ${m.kind.padEnd(11)} ${when(m.sendAt, tz).padEnd(24)} ${statuses.join(', ') || (m.sendAt <= ctx.config.now() ? 'due' : 'planned')}`);
+    for (const move of m.moves) io.out(`${''.padEnd(37)}(${move})`);
+  }
+
+  // Who each mailing would reach if it went out now: eligible, and not already queued for it.
+  const invitees = await db.selectFrom('invitees').select(['id', 'sample', 'state']).where('survey_id', '=', survey.id).execute();
+  const queued = await db.selectFrom('outbox').select(['invitee_id', 'mailing_id']).where('survey_id', '=', survey.id).execute();
+  const has = new Set(queued.map((q) => `${q.invitee_id}:${q.mailing_id}`));
+  const strata = definition.sample.strata;
+  const rows = new Map<string, number[]>();
+  for (const invitee of invitees) {
+    const sample = JSON.parse(invitee.sample) as Record<string, string>;
+    const key = strata.length > 0 ? strata.map((s) => sample[s] ?? '-').join(' / ') : 'all';
+    const counts = rows.get(key) ?? plan.mailings.map(() => 0);
+    plan.mailings.forEach((m, i) => {
+      if (ELIGIBLE[m.kind].includes(invitee.state) && !has.has(`${invitee.id}:${m.id}`)) counts[i]!++;
+    });
+    rows.set(key, counts);
+  }
+  io.out('');
+  io.out(`would reach now (dry run; nothing is sent), per ${strata.join(' / ') || 'survey'}:`);
+  const width = Math.max(12, ...[...rows.keys()].map((k) => k.length)) + 2;
+  io.out(`${''.padEnd(width)}${plan.mailings.map((m) => m.id.padStart(12)).join('')}`);
+  const totals = plan.mailings.map(() => 0);
+  for (const [key, counts] of [...rows].sort(([a], [b]) => a.localeCompare(b))) {
+    io.out(`${key.padEnd(width)}${counts.map((c) => String(c).padStart(12)).join('')}`);
+    counts.forEach((c, i) => (totals[i]! += c));
+  }
+  io.out(`${'total'.padEnd(width)}${totals.map((c) => String(c).padStart(12)).join('')}`);
+  io.out(`${invitees.length} invitees`);
+  return 0;
+}
+
+export async function sendCommand(ctx: CliContext, surveyArg: string, options: { limit?: number }): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const { transport, templates } = createMailer(ctx.config.mail!);
+  const log = {
+    info: (details: object, message: string) => ctx.io.out(`${message} ${JSON.stringify(details)}`),
+    warn: (details: object, message: string) => ctx.io.err(`warning: ${message} ${JSON.stringify(details)}`),
+  };
+  try {
+    const report = await runFieldwork(
+      {
+        db: ctx.db,
+        secrets: ctx.secrets,
+        transport,
+        templates,
+        questionnaires: ctx.questionnaires,
+        publicUrl: ctx.config.publicUrl,
+        now: ctx.config.now,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        log,
+        staleClaimMs: 0,
+      },
+      { surveyId: survey.id, ...(options.limit !== undefined ? { sendLimit: options.limit } : {}) },
+    );
+    ctx.io.out(
+      `${survey.id}: sent ${report.sent}, skipped ${report.skipped}, retry later ${report.retried}, bounced ${report.bounced}, failed ${report.failed}` +
+        `${report.resent ? `, ${report.resent} resent after an interrupted run` : ''} (to ${transport.description})`,
+    );
+    return 0;
+  } finally {
+    transport.close();
+  }
+}
+
+export async function markCommand(ctx: CliContext, surveyArg: string, email: string, disposition: string): Promise<number> {
+  if (disposition !== 'not-eligible' && disposition !== 'refused') {
+    ctx.io.err(`unknown disposition "${disposition}": use not-eligible or refused`);
+    return 2;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
+  if (!invitee) {
+    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
+    return 1;
+  }
+  const today = amsterdamDate(ctx.config.now());
+  const changed = disposition === 'refused' ? await markRefused(ctx.db, invitee.id, today) : await markNotEligible(ctx.db, invitee.id, today);
+  if (!changed) {
+    ctx.io.err(`${email} is ${invitee.state}; cannot mark ${disposition}`);
+    return 1;
+  }
+  ctx.io.out(`${email}: ${invitee.state} -> ${disposition.replace('-', '_')}; no more mail goes out to this address`);
+  return 0;
+}
+
+export async function closeCommand(ctx: CliContext, surveyArg: string): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
+  const released = await closeSurvey(ctx.db, survey, questionnaire, ctx.config.now());
+  ctx.io.out(`${survey.id}: closed; codes no longer open the questionnaire. ${released.partial} unfinished questionnaires kept as partial responses (counting rule), ${released.discarded} discarded.`);
+  return 0;
+}
+
+export async function purgeCommand(ctx: CliContext, surveyArg: string, options: { yes?: boolean }): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  if (!options.yes) {
+    ctx.io.err(`purge removes all contact data of ${survey.id} for good (counts per stratum remain). Run again with --yes to do it.`);
+    return 1;
+  }
+  const purged = await purgeSurvey(ctx.db, survey, ctx.config.now());
+  ctx.io.out(`${survey.id}: contact data of ${purged.invitees} invitees removed; counts kept for ${purged.strata} strata.`);
+  return 0;
+}

@@ -1,0 +1,112 @@
+// The durable outbox: one row per (invitee, mailing), written before anything is sent. The sender
+// claims one row at a time (status 'sending'), sends outside any transaction, and records the
+// outcome. A row still 'sending' after a crash is the one mail that may have gone out: it is
+// logged and sent again, so nothing is lost and at most that one mail is duplicated.
+
+import { sql, type Selectable } from 'kysely';
+import type { Db } from './connection.ts';
+import type { InviteeState, OutboxTable } from './schema.ts';
+
+export type OutboxRow = Selectable<OutboxTable>;
+
+/** Who a mailing may go to: everyone invited for the invitation; for reminders only non-responders. */
+export const ELIGIBLE: Record<'invitation' | 'reminder', InviteeState[]> = {
+  invitation: ['invited', 'started'],
+  reminder: ['invited', 'started'],
+};
+
+/**
+ * Creates the outbox rows of a due mailing for every invitee it should reach now. Idempotent:
+ * existing rows are left alone. A reminder only goes to invitees whose invitation went out
+ * before the reminder was planned (someone imported late gets the invitation, not a reminder).
+ */
+export async function enqueueMailing(
+  db: Db,
+  surveyId: string,
+  mailing: { id: string; kind: 'invitation' | 'reminder'; sendAt: Date },
+  invitationId: string,
+  now: Date,
+): Promise<number> {
+  const result = await db
+    .insertInto('outbox')
+    .columns(['survey_id', 'invitee_id', 'mailing_id', 'status', 'attempts', 'next_attempt_at', 'created_at'])
+    .expression((eb) => {
+      let q = eb
+        .selectFrom('invitees as i')
+        .select([
+          sql.lit(surveyId).as('survey_id'),
+          'i.id',
+          sql.lit(mailing.id).as('mailing_id'),
+          sql.lit('pending').as('status'),
+          sql.lit(0).as('attempts'),
+          sql.lit(now.toISOString()).as('next_attempt_at'),
+          sql.lit(now.toISOString()).as('created_at'),
+        ])
+        .where('i.survey_id', '=', surveyId)
+        .where('i.state', 'in', ELIGIBLE[mailing.kind]);
+      if (mailing.kind === 'reminder') {
+        q = q.where((w) =>
+          w.exists(
+            w
+              .selectFrom('outbox as inv')
+              .select('inv.id')
+              .whereRef('inv.invitee_id', '=', 'i.id')
+              .where('inv.mailing_id', '=', invitationId)
+              .where('inv.status', '=', 'sent')
+              .where('inv.sent_at', '<', mailing.sendAt.toISOString()),
+          ),
+        );
+      }
+      return q;
+    })
+    .onConflict((oc) => oc.columns(['invitee_id', 'mailing_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** Claims the next due row (oldest first), marking it 'sending' with the claim time. */
+export async function claimNext(db: Db, now: Date, surveyId?: string): Promise<OutboxRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom('outbox').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now.toISOString());
+    if (surveyId) q = q.where('survey_id', '=', surveyId);
+    const next = await q.orderBy('id').limit(1).executeTakeFirst();
+    if (!next) return undefined;
+    return trx
+      .updateTable('outbox')
+      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), next_attempt_at: now.toISOString() }))
+      .where('id', '=', next.id)
+      .where('status', '=', 'pending')
+      .returningAll()
+      .executeTakeFirst();
+  });
+}
+
+export async function markSent(db: Db, id: number, at: Date, messageId: string): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'sent', sent_at: at.toISOString(), message_id: messageId, last_error: null }).where('id', '=', id).execute();
+}
+
+export async function markSkipped(db: Db, id: number, reason: string): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'skipped', last_error: reason }).where('id', '=', id).execute();
+}
+
+export async function markRetry(db: Db, id: number, at: Date, error: string): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'pending', next_attempt_at: at.toISOString(), last_error: error }).where('id', '=', id).execute();
+}
+
+export async function markFailed(db: Db, id: number, error: string): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'failed', last_error: error }).where('id', '=', id).execute();
+}
+
+/**
+ * Rows left 'sending' by a process that died, claimed longer than `staleAfterMs` ago, go back to
+ * 'pending'. They are returned so the caller can log each one: that mail may go out twice.
+ */
+export async function releaseStaleClaims(db: Db, now: Date, staleAfterMs: number, surveyId?: string): Promise<OutboxRow[]> {
+  let q = db
+    .updateTable('outbox')
+    .set({ status: 'pending', last_error: 'was being sent when the sender stopped; sent again' })
+    .where('status', '=', 'sending')
+    .where('next_attempt_at', '<=', new Date(now.getTime() - staleAfterMs).toISOString());
+  if (surveyId) q = q.where('survey_id', '=', surveyId);
+  return q.returningAll().execute();
+}

@@ -1,0 +1,97 @@
+// The survey definition: one questionnaire version + a sample frame's strata + a calendar +
+// mail settings. Written by the fieldwork manager as JSON (docs/survey-definition.md) and
+// validated here; problems are reported with their JSON path, like questionnaire problems.
+
+import { z } from 'zod';
+import { zodProblems, type Questionnaire } from '../questionnaire/index.ts';
+import type { Problem } from '../questionnaire/problems.ts';
+import { CalendarSchema, planCalendar, type Plan } from './calendar.ts';
+
+const FieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a column name starts with a letter and holds only letters, digits and _');
+/** Columns of the sample frame with a fixed meaning (contact data, not strata). */
+export const CONTACT_COLUMNS = ['email', 'name', 'salutation', 'organisation', 'phone'] as const;
+
+export const SurveyDefinitionSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -').describe('Stable identifier of the survey, e.g. owb-2024.'),
+  title: z.string().min(1).describe('The name respondents see in mails, e.g. "Ondersteuningsteam Weerbaar Bestuur 2024".'),
+  questionnaire: z.string().min(1).describe('Path of the questionnaire JSON, relative to this file.'),
+  sample: z
+    .strictObject({
+      strata: z.array(FieldName).default([]).describe('Sample frame columns that are strata for reporting (response per stratum).'),
+      carry: z.array(FieldName).default([]).describe('Coarse columns copied onto every (anonymous) response; never one that identifies a person.'),
+      population: z
+        .record(FieldName, z.record(z.string(), z.number().int().positive()))
+        .optional()
+        .describe('Population size per value of a stratum, e.g. {"functie": {"burgemeester": 342}}; default: the number invited.'),
+    })
+    .default({ strata: [], carry: [] }),
+  calendar: CalendarSchema,
+  mail: z.strictObject({
+    from: z.string().min(3).describe('Sender, e.g. "Onderzoeksbureau <onderzoek@bureau.nl>".'),
+    replyTo: z.string().min(3).optional(),
+    organisation: z.string().min(1).describe('Who runs the study, named in the mails (e.g. "Onderzoeksbureau X, in opdracht van het ministerie van BZK").'),
+  }),
+  sending: z
+    .strictObject({
+      ratePerMinute: z.number().int().min(1).default(600).describe('At most this many mails a minute.'),
+      maxAttempts: z.number().int().min(1).default(6).describe('Temporary failures are retried with growing pauses this many times.'),
+    })
+    .default({ ratePerMinute: 600, maxAttempts: 6 }),
+});
+export type SurveyDefinition = z.output<typeof SurveyDefinitionSchema>;
+
+/** The sample frame columns a survey accepts, beside the contact columns. */
+export function sampleColumns(def: SurveyDefinition, q: Questionnaire): string[] {
+  return [...new Set([...q.sample.keys(), ...def.sample.strata, ...def.sample.carry])];
+}
+
+const ADDRESS = /^(?:[^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/;
+
+/**
+ * Validates a parsed definition against its questionnaire. `templateExists` tells whether an
+ * email template is available (the caller knows where templates live).
+ */
+export function checkSurveyDefinition(
+  input: unknown,
+  questionnaire: (path: string) => { ok: true; questionnaire: Questionnaire } | { ok: false; problems: Problem[] },
+  templateExists: (name: string) => boolean,
+): { ok: true; definition: SurveyDefinition; questionnaire: Questionnaire; plan: Plan } | { ok: false; problems: Problem[] } {
+  const parsed = SurveyDefinitionSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+  const def = parsed.data;
+  const problems: Problem[] = [];
+  const loaded = questionnaire(def.questionnaire);
+  if (!loaded.ok) {
+    return { ok: false, problems: loaded.problems.map((p) => ({ ...p, message: `in questionnaire ${def.questionnaire}: ${p.message}`, path: ['questionnaire'] })) };
+  }
+  const q = loaded.questionnaire;
+  const columns = sampleColumns(def, q);
+  def.sample.carry.forEach((field, i) => {
+    if (!q.sample.has(field) && !def.sample.strata.includes(field)) {
+      problems.push({ path: ['sample', 'carry', i], message: `"${field}" is neither a sample field of the questionnaire nor a stratum` });
+    }
+  });
+  for (const [field, sizes] of Object.entries(def.sample.population ?? {})) {
+    if (!def.sample.strata.includes(field)) problems.push({ path: ['sample', 'population', field], message: `"${field}" is not one of the strata (${def.sample.strata.join(', ') || 'none'})` });
+    const options = q.sample.get(field)?.options.map((o) => o.code);
+    for (const value of Object.keys(sizes)) {
+      if (options && options.length > 0 && !options.includes(value)) problems.push({ path: ['sample', 'population', field, value], message: `"${value}" is not a value of ${field} (${options.join(', ')})` });
+    }
+  }
+  for (const column of columns) {
+    if ((CONTACT_COLUMNS as readonly string[]).includes(column)) problems.push({ path: ['sample'], message: `"${column}" is contact data and cannot be a stratum or sample field` });
+  }
+  for (const key of ['from', 'replyTo'] as const) {
+    const value = def.mail[key];
+    if (value !== undefined && !ADDRESS.test(value)) problems.push({ path: ['mail', key], message: `"${value}" is not an address such as "Naam <adres@domein.nl>"` });
+  }
+  const planned = planCalendar(def.calendar);
+  if (!planned.ok) problems.push(...planned.problems);
+  def.calendar.mailings.forEach((m, i) => {
+    const template = m.template ?? m.id;
+    if (!templateExists(template)) problems.push({ path: ['calendar', 'mailings', i, m.template ? 'template' : 'id'], message: `there is no email template "${template}" (templates/email/${template}.html.hbs and .txt.hbs)` });
+  });
+  if (problems.length > 0 || !planned.ok) return { ok: false, problems };
+  return { ok: true, definition: def, questionnaire: q, plan: planned.plan };
+}

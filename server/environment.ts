@@ -1,0 +1,48 @@
+// Settings from the environment, for the two entry points (server/main.ts and the survey CLI).
+// Nothing else reads process.env.
+//
+//   PORT (3000), HOST (127.0.0.1), DATABASE_PATH (data/enquete.sqlite), PUBLIC_URL,
+//   SERVER_SECRET (else kept in a file "secret" beside the database, created on first use),
+//   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in data/mail),
+//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15)
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppConfig } from './config.ts';
+import { generateMasterSecret } from './security/secrets.ts';
+
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The secret never goes into the database; without SERVER_SECRET it is kept in a file beside it. */
+function serverSecret(databasePath: string): string {
+  if (process.env.SERVER_SECRET) return process.env.SERVER_SECRET;
+  const file = resolve(dirname(databasePath), 'secret');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, generateMasterSecret() + '\n', { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
+  const port = Number(env.PORT ?? 3000);
+  const databasePath = resolve(env.DATABASE_PATH ?? `${projectRoot}data/enquete.sqlite`);
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    databasePath,
+    secret: serverSecret(databasePath),
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    secureCookies: env.COOKIE_SECURE !== 'false',
+    questionnairesDir: `${projectRoot}questionnaires`,
+    codeAttemptsPerMinute: 10,
+    logger: { level: env.LOG_LEVEL ?? 'info' },
+    now: () => new Date(),
+    mail: {
+      smtpUrl: env.SMTP_URL || undefined,
+      dir: resolve(env.MAIL_DIR ?? resolve(dirname(databasePath), 'mail')),
+      senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The sender inside the server process: every few seconds it closes surveys whose time has come,
+// queues due mailings and sends what is due. Runs never overlap; closing the app waits for the
+// current run and closes the transport.
+import fp from 'fastify-plugin';
+import { createMailer } from '../mail/setup.ts';
+import { runFieldwork } from '../usecases/fieldwork.ts';
+
+export default fp(async (app) => {
+  const mail = app.config.mail;
+  if (!mail || mail.senderIntervalMs <= 0) return;
+  const { transport, templates } = createMailer(mail);
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = runFieldwork({
+      db: app.db,
+      secrets: app.secrets,
+      transport,
+      templates,
+      questionnaires: app.questionnaires,
+      publicUrl: app.config.publicUrl,
+      now: app.config.now,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      log: app.log,
+      staleClaimMs: 60_000,
+    })
+      .then((report) => {
+        if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'sender run failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  app.addHook('onReady', async () => {
+    app.log.info(`sending mail to ${transport.description}`);
+    tick();
+  });
+  const timer = setInterval(tick, mail.senderIntervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await running;
+    transport.close();
+  });
+});

@@ -1,0 +1,145 @@
+// Importing a sample frame (CSV): every bad row is reported with its line number and reason, and
+// an import with any problem imports nothing. Re-importing adds new invitees and leaves existing
+// ones (same email) untouched.
+
+import { parse } from 'csv-parse/sync';
+import type { Db } from '../db/connection.ts';
+import type { SurveyRow } from '../db/surveys.ts';
+import type { Questionnaire } from '../domain/questionnaire/index.ts';
+import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
+import type { Secrets } from '../security/secrets.ts';
+import { issueInvitations, type Person } from './invitations.ts';
+import { definitionOf } from './surveys.ts';
+
+export interface ImportProblem {
+  line: number;
+  message: string;
+}
+
+export interface ImportResult {
+  problems: ImportProblem[];
+  rows: number;
+  added: number;
+  existing: number;
+}
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)*\.[A-Za-z]{2,}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_PROBLEMS = 1000;
+
+/** The line of the first byte that is not valid UTF-8, or undefined when the file is valid. */
+export function firstInvalidUtf8Line(bytes: Uint8Array): number | undefined {
+  let line = 1;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    if (b === 0x0a) line++;
+    const extra = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (extra < 0) return line;
+    for (let k = 1; k <= extra; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return line;
+    i += extra + 1;
+  }
+  return undefined;
+}
+
+function detectDelimiter(firstLine: string): string {
+  const counts = [';', ',', '\t'].map((d) => [d, firstLine.split(d).length - 1] as const);
+  return counts.reduce((best, c) => (c[1] > best[1] ? c : best))[0];
+}
+
+export async function importFrame(
+  db: Db,
+  secrets: Secrets,
+  survey: SurveyRow,
+  questionnaire: Questionnaire,
+  bytes: Uint8Array,
+  now: Date,
+  onProgress: (done: number, total: number, phase: 'checking' | 'importing') => void = () => {},
+): Promise<ImportResult> {
+  const result: ImportResult = { problems: [], rows: 0, added: 0, existing: 0 };
+  const problem = (line: number, message: string): void => {
+    if (result.problems.length < MAX_PROBLEMS) result.problems.push({ line, message });
+  };
+  const badLine = firstInvalidUtf8Line(bytes);
+  if (badLine !== undefined) {
+    problem(badLine, 'the file is not UTF-8 encoded (in Excel: save as "CSV UTF-8")');
+    return result;
+  }
+  const text = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''), info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as unknown as typeof records;
+  } catch (e) {
+    const err = e as { lines?: number; message: string };
+    problem(err.lines ?? 1, `the file cannot be read as CSV: ${err.message.replace(/^Invalid \w+ Error: /i, '')}`);
+    return result;
+  }
+  if (records.length === 0) {
+    problem(1, 'the file is empty');
+    return result;
+  }
+
+  const def = definitionOf(survey);
+  const strata = sampleColumns(def, questionnaire);
+  const known = [...CONTACT_COLUMNS, ...strata];
+  const header = records[0]!.record;
+  const columns = header.map((name) => known.find((k) => k.toLowerCase() === name.toLowerCase()));
+  header.forEach((name, i) => {
+    if (!columns[i]) problem(1, `unknown column "${name}"; the columns are ${known.join(', ')}`);
+    else if (columns.indexOf(columns[i]) !== i) problem(1, `column "${name}" appears twice`);
+  });
+  if (!columns.includes('email')) problem(1, 'there is no "email" column');
+  const required = [...new Set([...def.sample.strata, ...[...questionnaire.sample.values()].filter((f) => f.options.length > 0).map((f) => f.id)])];
+  for (const stratum of required) if (!columns.includes(stratum)) problem(1, `the stratum column "${stratum}" is missing`);
+  // Rows are checked even after a header problem, so that one run reports every bad row.
+  if (!columns.includes('email')) return result;
+
+  const existing = new Set((await db.selectFrom('invitees').select('email').where('survey_id', '=', survey.id).execute()).map((r) => r.email));
+  const seen = new Map<string, number>();
+  const people: Person[] = [];
+  const total = records.length - 1;
+  for (let r = 1; r < records.length; r++) {
+    const { record, info } = records[r]!;
+    const line = info.lines;
+    const cell = Object.fromEntries(columns.flatMap((c, i) => (c ? [[c, record[i] ?? '']] : [])));
+    result.rows++;
+    const email = (cell.email ?? '').toLowerCase();
+    if (email === '') problem(line, 'the email address is missing');
+    else if (email.length > 254 || !EMAIL.test(email)) problem(line, `invalid email address "${cell.email}"`);
+    else if (seen.has(email)) problem(line, `duplicate email address ${email} (also on line ${seen.get(email)})`);
+    seen.set(email, line);
+    for (const field of ['name', 'salutation', 'organisation', 'phone', 'email'] as const) {
+      if (CONTROL.test(cell[field] ?? '')) problem(line, `${field} contains a line break or control character`);
+    }
+    const sample: Record<string, string> = {};
+    for (const stratum of strata) {
+      const value = cell[stratum];
+      if (value === undefined) continue;
+      const options = questionnaire.sample.get(stratum)?.options.map((o) => o.code) ?? [];
+      if (value === '') {
+        if (required.includes(stratum)) problem(line, `the stratum "${stratum}" is missing`);
+        continue;
+      }
+      if (options.length > 0 && !options.includes(value)) problem(line, `${stratum} "${value}" is not one of ${options.join(', ')}`);
+      sample[stratum] = value;
+    }
+    if (!existing.has(email)) {
+      people.push({ email, name: cell.name || null, salutation: cell.salutation || null, organisation: cell.organisation || null, phone: cell.phone || null, sample });
+    } else {
+      result.existing++;
+    }
+    if (r % 5000 === 0) onProgress(r, total, 'checking');
+  }
+  onProgress(total, total, 'checking');
+  if (result.problems.length > 0) return result;
+
+  // All or nothing: one transaction for every new invitee.
+  await db.transaction().execute(async (trx) => {
+    const chunk = 5000;
+    for (let i = 0; i < people.length; i += chunk) {
+      await issueInvitations(trx, secrets, survey.id, people.slice(i, i + chunk), now);
+      onProgress(Math.min(i + chunk, people.length), people.length, 'importing');
+    }
+  });
+  result.added = people.length;
+  return result;
+}

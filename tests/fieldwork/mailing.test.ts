@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getInvitee } from '../../server/db/invitees.ts';
+import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
+import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
+import { fieldwork } from '../helpers/fieldwork.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+
+let server: TestServer;
+let smtp: TestSmtp;
+let transport: MailTransport;
+beforeEach(async () => {
+  server = await testServer({ start: new Date('2024-06-03T09:00:00+02:00') });
+  smtp = await startSmtp();
+  transport = smtpTransport(smtp.url);
+});
+afterEach(async () => {
+  transport.close();
+  await smtp.close();
+  await server.close();
+});
+
+const people = [
+  { email: 'j.jansen@gemeente-a.nl', name: 'Jan Jansen', salutation: 'Geachte heer Jansen', organisation: 'Gemeente A', sample: { functie: 'burgemeester' } },
+  { email: 'p.pieters@gemeente-b.nl', name: 'Piet Pieters', organisation: 'Gemeente B', sample: { functie: 'raadslid' } },
+];
+const calendar = {
+  opens: '2024-06-03T09:00',
+  closes: '2024-07-09',
+  mailings: [
+    { id: 'invitation', kind: 'invitation', at: 'P0D' },
+    { id: 'reminder1', kind: 'reminder', at: '2024-06-11' },
+  ],
+};
+
+describe('invitations through SMTP', () => {
+  it('reaches every invitee exactly once, in Dutch, with their link, typed code, anonymity statement and opt-out', async () => {
+    const invites = await server.survey('owb-2024', people, { calendar });
+    const { run } = fieldwork(server, transport);
+    const report = await run();
+    expect(report.sent).toBe(2);
+    expect((await run()).sent).toBe(0);
+    expect(smtp.received.map((r) => r.envelopeTo)).toEqual([['j.jansen@gemeente-a.nl'], ['p.pieters@gemeente-b.nl']]);
+
+    const { mail } = smtp.received[0]!;
+    expect(mail.subject).toBe('Uitnodiging: owb-2024');
+    expect(mail.from!.value).toEqual([{ name: 'Onderzoek', address: 'onderzoek@bureau.test' }]);
+    expect(mail.to).toMatchObject({ value: [{ name: 'Jan Jansen', address: 'j.jansen@gemeente-a.nl' }] });
+    expect(mail.text).toContain('Geachte heer Jansen,');
+    expect(mail.text).toContain(`https://enquete.test/s/${invites[0]!.token}`);
+    expect(mail.text).toContain(formatCode(invites[0]!.code));
+    expect(mail.text).toContain('tot en met dinsdag 9 juli 2024');
+    expect(mail.text).toContain('Uw antwoorden worden anoniem verwerkt');
+    expect(mail.html).toContain(`href="https://enquete.test/s/${invites[0]!.token}"`);
+    expect(smtp.received[1]!.mail.text).toContain('Geachte Piet Pieters,');
+    const raw = smtp.received[0]!.raw;
+    const header = (name: string) => raw.split(/\r?\n/).find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+    expect(header('List-Unsubscribe')).toBe(`<https://enquete.test/optout/${invites[0]!.token}>`);
+    expect(header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    expect(mail.messageId).toMatch(/^<[A-Za-z0-9_-]{32}@bureau\.test>$/);
+    expect(smtp.received[1]!.mail.messageId).not.toBe(mail.messageId);
+  });
+
+  it('sends a link and a code that open the questionnaire, and an opt-out link that works', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    await fieldwork(server, transport).run();
+    const text = smtp.received[0]!.mail.text!;
+    const link = /https:\/\/enquete\.test(\/s\/\S+)/.exec(text)![1]!;
+    const code = /code in: (\S+)/.exec(text)![1]!;
+    const byLink = server.browser();
+    await byLink.open(link);
+    expect(byLink.pageId()).toBe('welkom');
+    const byCode = server.browser();
+    await byCode.typeCode(code);
+    expect(byCode.pageId()).toBe('welkom');
+    const optOut = /https:\/\/enquete\.test(\/optout\/\S+)/.exec(text)![1]!;
+    const response = await server.app.inject({ method: 'POST', url: optOut, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(response.statusCode).toBe(200);
+    expect((await getInvitee(server.app.db, 1))!.state).toBe('refused');
+  });
+
+  it('marks an invitee bounced on a permanent rejection, and sends no reminder there', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    smtp.rejectPermanently.add('p.pieters@gemeente-b.nl');
+    const { run } = fieldwork(server, transport);
+    expect(await run()).toMatchObject({ sent: 1, bounced: 1 });
+    const invitee = (await getInvitee(server.app.db, 2))!;
+    expect([invitee.state, invitee.bounced_on]).toEqual(['bounced', '2024-06-03']);
+    server.clock.now = new Date('2024-06-11T09:00:00+02:00');
+    expect(await run()).toMatchObject({ sent: 1, enqueued: { 'owb-2024/reminder1': 1 } });
+    expect(smtp.received.map((r) => r.envelopeTo[0])).toEqual(['j.jansen@gemeente-a.nl', 'j.jansen@gemeente-a.nl']);
+  });
+
+  it('retries a temporary failure later, with a growing pause', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    smtp.rejectTemporarily.set('j.jansen@gemeente-a.nl', 2);
+    const { run } = fieldwork(server, transport);
+    expect(await run()).toMatchObject({ sent: 1, retried: 1 });
+    expect(await run()).toMatchObject({ sent: 0, retried: 0 });
+    server.clock.now = new Date(server.clock.now.getTime() + 61_000);
+    expect(await run()).toMatchObject({ sent: 0, retried: 1 });
+    server.clock.now = new Date(server.clock.now.getTime() + 61_000);
+    expect(await run()).toMatchObject({ sent: 0 });
+    server.clock.now = new Date(server.clock.now.getTime() + 60_000);
+    expect(await run()).toMatchObject({ sent: 1 });
+    const row = await server.app.db.selectFrom('outbox').selectAll().where('invitee_id', '=', 1).executeTakeFirstOrThrow();
+    expect([row.status, row.attempts]).toEqual(['sent', 3]);
+    expect(smtp.received.filter((r) => r.envelopeTo[0] === 'j.jansen@gemeente-a.nl')).toHaveLength(1);
+  });
+
+  it('refuses to send when a field that reaches a header holds a newline', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    await server.app.db.updateTable('invitees').set({ name: 'Jan\r\nBcc: everyone@example.com' }).where('id', '=', 1).execute();
+    const { run, warnings } = fieldwork(server, transport);
+    expect(await run()).toMatchObject({ sent: 1, failed: 1 });
+    expect(warnings).toEqual(['not sent: name contains a newline or control character']);
+    expect(smtp.received.map((r) => r.raw).join('')).not.toContain('everyone@example.com');
+  });
+
+  it('freezes the questionnaire version with the first mail', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    expect((await server.app.db.selectFrom('surveys').select('frozen_at').executeTakeFirstOrThrow()).frozen_at).toBeNull();
+    await fieldwork(server, transport).run();
+    expect((await server.app.db.selectFrom('surveys').select('frozen_at').executeTakeFirstOrThrow()).frozen_at).toBe('2024-06-03T07:00:00.000Z');
+  });
+});

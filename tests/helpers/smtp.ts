@@ -1,0 +1,64 @@
+// A real SMTP server on loopback for tests: it parses every mail it accepts, and can reject
+// recipients permanently (550) or temporarily (451) to test bounces and retries.
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface Received {
+  envelopeTo: string[];
+  mail: ParsedMail;
+  raw: string;
+}
+
+export interface TestSmtp {
+  url: string;
+  received: Received[];
+  /** Addresses rejected with 550 (permanent). */
+  rejectPermanently: Set<string>;
+  /** Addresses rejected with 451 this many more times (temporary). */
+  rejectTemporarily: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startSmtp(): Promise<TestSmtp> {
+  const received: Received[] = [];
+  const rejectPermanently = new Set<string>();
+  const rejectTemporarily = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const to = address.address.toLowerCase();
+      if (rejectPermanently.has(to)) return callback(Object.assign(new Error('5.1.1 user unknown'), { responseCode: 550 }));
+      const left = rejectTemporarily.get(to) ?? 0;
+      if (left > 0) {
+        rejectTemporarily.set(to, left - 1);
+        return callback(Object.assign(new Error('4.2.1 try again later'), { responseCode: 451 }));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw)
+          .then((mail) => {
+            received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail, raw });
+            callback();
+          })
+          .catch(callback);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    received,
+    rejectPermanently,
+    rejectTemporarily,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
