@@ -116,6 +116,22 @@ describe('invitations through SMTP', () => {
     expect(smtp.received.map((r) => r.raw).join('')).not.toContain('everyone@example.com');
   });
 
+  it('checks again at the moment of sending: who submitted after the reminder was queued gets no reminder', async () => {
+    const invites = await server.survey('owb-2024', people, { calendar });
+    const { run } = fieldwork(server, transport);
+    await run();
+    server.clock.now = new Date('2024-06-11T09:00:00+02:00');
+    expect(await run({ sendLimit: 0 })).toMatchObject({ enqueued: { 'owb-2024/reminder1': 2 }, sent: 0 });
+    const b = server.browser();
+    await b.open(`/s/${invites[1]!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: ['geen'] });
+    while (b.pageId()) await b.submit(b.pageId() === 'H5' ? { Q15: 'goed' } : {});
+    expect(await run()).toMatchObject({ sent: 1, skipped: 1 });
+    const skipped = await server.app.db.selectFrom('outbox').selectAll().where('status', '=', 'skipped').executeTakeFirstOrThrow();
+    expect([skipped.invitee_id, skipped.mailing_id, skipped.last_error]).toEqual([2, 'reminder1', 'invitee is submitted']);
+  });
+
   it('freezes the questionnaire version with the first mail', async () => {
     await server.survey('owb-2024', people, { calendar });
     expect((await server.app.db.selectFrom('surveys').select('frozen_at').executeTakeFirstOrThrow()).frozen_at).toBeNull();

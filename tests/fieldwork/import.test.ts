@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../scripts/cli/main.ts';
+import { openDatabase } from '../../server/db/connection.ts';
+
+const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+async function survey(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'survey', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) }, env);
+  return { code, out, err };
+}
+
+function frame(name: string, content: string | Buffer): string {
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+async function invitees() {
+  const db = await openDatabase(env.DATABASE_PATH!);
+  const rows = await db.selectFrom('invitees').select(['email', 'name', 'sample', 'state']).orderBy('id').execute();
+  await db.destroy();
+  return rows;
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'import-'));
+  env = { DATABASE_PATH: join(dir, 'db.sqlite'), SERVER_SECRET: 'import-test-secret-of-sufficient-length-01', MAIL_DIR: join(dir, 'mail') };
+  expect((await survey('create', definition)).code).toBe(0);
+});
+
+describe('survey import', () => {
+  it('imports a frame with Dutch Excel conventions: semicolons, BOM, any case in headers and addresses', async () => {
+    const file = frame('frame.csv', '\uFEFFEmail;Naam;functie\r\nJ.Jansen@Gemeente-A.nl;;burgemeester\r\np@b.nl;;raadslid\r\n'.replace('Naam;', 'name;'));
+    const { code, out } = await survey('import', 'owb-2024', file);
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/2 rows; 2 new invitees imported, 0 already in survey owb-2024/);
+    expect((await invitees()).map((i) => [i.email, JSON.parse(i.sample).functie, i.state])).toEqual([
+      ['j.jansen@gemeente-a.nl', 'burgemeester', 'invited'],
+      ['p@b.nl', 'raadslid', 'invited'],
+    ]);
+  });
+
+  it('also reads commas, quoted fields and optional contact columns', async () => {
+    const file = frame('frame.csv', 'email,name,salutation,organisation,phone,functie\n"a@b.nl","Jansen, J.","Geachte heer Jansen","Gemeente ""A""",0612345678,wethouder\n');
+    expect((await survey('import', 'owb-2024', file)).code).toBe(0);
+    expect((await invitees())[0]!.name).toBe('Jansen, J.');
+  });
+
+  it('reports every bad row with its line and reason, and imports nothing', async () => {
+    const file = frame(
+      'bad.csv',
+      [
+        'email;name;functie;leeftijd',
+        'goed@gemeente.nl;Goed;burgemeester;50',
+        'not-an-email;X;burgemeester;3',
+        ';Y;raadslid;4',
+        'dubbel@x.nl;Z;wethoudr;5',
+        'dubbel@x.nl;Z;;5',
+        'kop@x.nl;"Jan',
+        'Bcc: x";raadslid;6',
+      ].join('\n'),
+    );
+    const { code, err } = await survey('import', 'owb-2024', file);
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `${file}:1: unknown column "leeftijd"; the columns are email, name, salutation, organisation, phone, functie`,
+      `${file}:3: invalid email address "not-an-email"`,
+      `${file}:4: the email address is missing`,
+      `${file}:5: functie "wethoudr" is not one of burgemeester, wethouder, raadslid, cdk, gedeputeerde, statenlid`,
+      `${file}:6: duplicate email address dubbel@x.nl (also on line 5)`,
+      `${file}:6: the stratum "functie" is missing`,
+      `${file}:8: name contains a line break or control character`,
+      '7 problems: nothing was imported',
+    ]);
+    expect(await invitees()).toEqual([]);
+  });
+
+  it('refuses a file that is not UTF-8, naming the line', async () => {
+    const file = frame('latin1.csv', Buffer.concat([Buffer.from('email;functie\na@b.nl;raadslid\nj'), Buffer.from([0xe9]), Buffer.from('@x.nl;raadslid\n')]));
+    const { code, err } = await survey('import', 'owb-2024', file);
+    expect(code).toBe(1);
+    expect(err[0]).toBe(`${file}:3: the file is not UTF-8 encoded (in Excel: save as "CSV UTF-8")`);
+    expect(await invitees()).toEqual([]);
+  });
+
+  it('refuses a frame without an email column or without the stratum column', async () => {
+    const { err } = await survey('import', 'owb-2024', frame('f.csv', 'adres;naam\na@b.nl;x\n'));
+    expect(err).toContain(`${join(dir, 'f.csv')}:1: there is no "email" column`);
+    expect(err).toContain(`${join(dir, 'f.csv')}:1: the stratum column "functie" is missing`);
+  });
+
+  it('adds new invitees on re-import and leaves existing ones (and their codes) untouched', async () => {
+    await survey('import', 'owb-2024', frame('a.csv', 'email;functie\na@x.nl;raadslid\n'));
+    const db = await openDatabase(env.DATABASE_PATH!);
+    const before = await db.selectFrom('invitees').selectAll().executeTakeFirstOrThrow();
+    await db.updateTable('invitees').set({ state: 'started' }).execute();
+    await db.destroy();
+    const { out } = await survey('import', 'owb-2024', frame('b.csv', 'email;functie\nA@x.nl;wethouder\nb@x.nl;statenlid\n'));
+    expect(out[0]).toMatch(/2 rows; 1 new invitees imported, 1 already in survey/);
+    const rows = await invitees();
+    expect(rows.map((r) => [r.email, JSON.parse(r.sample).functie, r.state])).toEqual([
+      ['a@x.nl', 'raadslid', 'started'],
+      ['b@x.nl', 'statenlid', 'invited'],
+    ]);
+    const db2 = await openDatabase(env.DATABASE_PATH!);
+    expect((await db2.selectFrom('invitees').selectAll().executeTakeFirstOrThrow()).code_lookup).toBe(before.code_lookup);
+    await db2.destroy();
+  });
+
+  it('names an unknown survey', async () => {
+    const { code, err } = await survey('import', 'no-such-survey', frame('a.csv', 'email;functie\n'));
+    expect(code).toBe(1);
+    expect(err).toEqual(['there is no survey "no-such-survey"; create one with: survey create <definition.json>']);
+  });
+});
+
+describe('survey create', () => {
+  it('reports every problem of a definition with its JSON path', async () => {
+    const file = frame('def.json', JSON.stringify({ id: 'x', title: 'X', questionnaire: '../nowhere.json', calendar: { opens: '2024-06-03' }, mail: { from: 'not an address', organisation: 'X' } }));
+    const { code, err } = await survey('create', file);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/def\.json: \$\.questionnaire: in questionnaire \.\.\/nowhere\.json: cannot read/);
+  });
+
+  it('refuses to change the questionnaire of a survey once its first mail went out', async () => {
+    const db = await openDatabase(env.DATABASE_PATH!);
+    await db.updateTable('surveys').set({ frozen_at: '2024-06-03T07:00:00.000Z' }).execute();
+    await db.destroy();
+    // The bureau edits a question label and runs create again.
+    const questionnaire = readFileSync(new URL('../../questionnaires/owb-2024.json', import.meta.url), 'utf8').replace('Verbale agressie', 'Verbaal geweld');
+    frame('owb-2024.json', questionnaire);
+    const def = JSON.parse(readFileSync(definition, 'utf8'));
+    const changed = frame('owb-changed.json', JSON.stringify({ ...def, questionnaire: 'owb-2024.json' }));
+    const { code, err } = await survey('create', changed);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first mail/);
+  });
+});
