@@ -15,8 +15,8 @@ import { generateMasterSecret } from './security/secrets.ts';
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The secret never goes into the database; without SERVER_SECRET it is kept in a file beside it. */
-function serverSecret(databasePath: string): string {
-  if (process.env.SERVER_SECRET) return process.env.SERVER_SECRET;
+function serverSecret(env: NodeJS.ProcessEnv, databasePath: string): string {
+  if (env.SERVER_SECRET) return env.SERVER_SECRET;
   const file = resolve(dirname(databasePath), 'secret');
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
@@ -32,7 +32,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
     port,
     host: env.HOST ?? '127.0.0.1',
     databasePath,
-    secret: serverSecret(databasePath),
+    secret: serverSecret(env, databasePath),
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     secureCookies: env.COOKIE_SECURE !== 'false',
     questionnairesDir: `${projectRoot}questionnaires`,

@@ -171,7 +171,7 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   return 0;
 }
 
-export async function sendCommand(ctx: CliContext, surveyArg: string, options: { limit?: number }): Promise<number> {
+export async function sendCommand(ctx: CliContext, surveyArg: string, options: { limit?: number; interruptedAfter?: number }): Promise<number> {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
   const { transport, templates } = createMailer(ctx.config.mail!);
@@ -191,7 +191,8 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         now: ctx.config.now,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         log,
-        staleClaimMs: 0,
+        // Not 0: a server sending at the same time may be in the middle of one of these mails.
+        staleClaimMs: (options.interruptedAfter ?? 60) * 1000,
       },
       { surveyId: survey.id, ...(options.limit !== undefined ? { sendLimit: options.limit } : {}) },
     );

@@ -72,7 +72,8 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .description('queue due mailings and send what is due, once (the server does this continuously)')
     .argument('<survey>', 'survey id, or its definition file')
     .option('--limit <n>', 'send at most this many mails', positiveInteger)
-    .action((survey: string, options: { limit?: number }) => withDb((ctx) => sendCommand(ctx, survey, options)));
+    .option('--interrupted-after <seconds>', 'a mail still marked "sending" this long is from a sender that stopped: send it again', integer, 60)
+    .action((survey: string, options: { limit?: number; interruptedAfter: number }) => withDb((ctx) => sendCommand(ctx, survey, options)));
 
   program
     .command('mark')

@@ -17,6 +17,8 @@ export interface TestSmtp {
   rejectPermanently: Set<string>;
   /** Addresses rejected with 451 this many more times (temporary). */
   rejectTemporarily: Map<string, number>;
+  /** Called after a mail is received and before the server answers 250 (to crash a sender mid-send). */
+  beforeAccept: (received: Received[]) => Promise<void> | void;
   close(): Promise<void>;
 }
 
@@ -44,8 +46,9 @@ export async function startSmtp(): Promise<TestSmtp> {
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw)
-          .then((mail) => {
+          .then(async (mail) => {
             received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail, raw });
+            await smtp.beforeAccept(received);
             callback();
           })
           .catch(callback);
@@ -54,11 +57,13 @@ export async function startSmtp(): Promise<TestSmtp> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
-  return {
+  const smtp: TestSmtp = {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
     received,
     rejectPermanently,
     rejectTemporarily,
+    beforeAccept: () => {},
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return smtp;
 }
