@@ -64,21 +64,29 @@ export async function enqueueMailing(
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
-/** Claims the next due row (oldest first), marking it 'sending' with the claim time. */
-export async function claimNext(db: Db, now: Date, surveyId?: string): Promise<OutboxRow | undefined> {
-  return db.transaction().execute(async (trx) => {
-    let q = trx.selectFrom('outbox').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now.toISOString());
-    if (surveyId) q = q.where('survey_id', '=', surveyId);
-    const next = await q.orderBy('id').limit(1).executeTakeFirst();
-    if (!next) return undefined;
-    return trx
-      .updateTable('outbox')
-      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), next_attempt_at: now.toISOString() }))
-      .where('id', '=', next.id)
-      .where('status', '=', 'pending')
-      .returningAll()
-      .executeTakeFirst();
-  });
+/**
+ * Claims up to `limit` due rows of a survey (longest due first), marking them 'sending' with the
+ * claim time, in one statement. A claimed row that was not yet transmitted when the sender
+ * stopped is simply sent later: only a transmitted, unrecorded mail can become a duplicate.
+ */
+export async function claimDue(db: Db, now: Date, surveyId: string, limit: number): Promise<OutboxRow[]> {
+  const rows = await db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), next_attempt_at: now.toISOString() }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('survey_id', '=', surveyId)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now.toISOString())
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(limit),
+    )
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => a.next_attempt_at.localeCompare(b.next_attempt_at) || a.id - b.id);
 }
 
 export async function markSent(db: Db, id: number, at: Date, messageId: string): Promise<void> {

@@ -4,14 +4,16 @@
 //   16 x log2(30) = 78.5 bits;
 // - a link token for the emailed URL: 24 characters of nanoid's URL alphabet, 144 bits.
 
-import { customAlphabet } from 'nanoid';
+import { customRandom } from 'nanoid';
+import { randomBytesFromPool } from '../security/random-pool.ts';
 
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const CODE_LENGTH = 16;
 export const TOKEN_LENGTH = 24;
 
-const newCode = customAlphabet(CODE_ALPHABET, CODE_LENGTH);
-const newToken = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_', TOKEN_LENGTH);
+// nanoid's unbiased generator, fed from a pooled CSPRNG (imports create many codes at once).
+const newCode = customRandom(CODE_ALPHABET, CODE_LENGTH, randomBytesFromPool);
+const newToken = customRandom('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_', TOKEN_LENGTH, randomBytesFromPool);
 
 export function generateCode(): string {
   return newCode();

@@ -33,13 +33,20 @@ const DEFAULT_SUBJECTS: Record<PlannedMailing['kind'], string> = {
   reminder: 'Herinnering: {{surveyTitle}}',
 };
 
+const closeDates = new Map<string, string>();
+
 /** "dinsdag 9 juli 2024": the last day on which the questionnaire can be filled in. */
 export function closeDateText(closesAt: Date, timeZone: string): string {
+  const key = `${closesAt.toISOString()} ${timeZone}`;
+  const known = closeDates.get(key);
+  if (known) return known;
   const local = (d: Date, o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('nl-NL', { timeZone, ...o }).format(d);
   const midnight = local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) === '00:00';
   const lastDay = midnight ? new Date(closesAt.getTime() - 1) : closesAt;
   const date = local(lastDay, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-  return midnight ? date : `${date} om ${local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}`;
+  const text = midnight ? date : `${date} om ${local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}`;
+  closeDates.set(key, text);
+  return text;
 }
 
 export function salutationOf(invitee: Pick<InviteeRow, 'salutation' | 'name'>): string {
@@ -51,6 +58,7 @@ export class MailTemplates {
   private readonly html = Handlebars.create();
   private readonly text = Handlebars.create();
   private readonly compiled = new Map<string, { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate }>();
+  private readonly subjects = new Map<string, Handlebars.TemplateDelegate>();
   private readonly layout: Handlebars.TemplateDelegate;
 
   constructor(private readonly dir: string) {
@@ -96,7 +104,13 @@ export class MailTemplates {
       closeDate: closeDateText(args.closesAt, definition.calendar.timezone),
       optOutLink: `${args.publicUrl}/optout/${args.token}`,
     };
-    const subject = this.text.compile(mailing.subject ?? DEFAULT_SUBJECTS[mailing.kind], { noEscape: true })(fields);
+    const subjectSource = mailing.subject ?? DEFAULT_SUBJECTS[mailing.kind];
+    let subjectTemplate = this.subjects.get(subjectSource);
+    if (!subjectTemplate) {
+      subjectTemplate = this.text.compile(subjectSource, { noEscape: true });
+      this.subjects.set(subjectSource, subjectTemplate);
+    }
+    const subject = subjectTemplate(fields);
     const t = this.template(mailing.template);
     const mail: RenderedMail = {
       from: assertHeaderSafe(definition.mail.from, 'mail.from'),

@@ -1,9 +1,11 @@
-// Where mail goes: an SMTP server (SMTP_URL, through nodemailer), or, on the embedded default,
-// .eml files in a folder, so the demo shows exactly what would have been sent.
+// Where mail goes: an SMTP server (SMTP_URL, through nodemailer's SMTP connection), or, on the
+// embedded default, .eml files in a folder, so the demo shows exactly what would have been sent.
+// Both send the message composed in mime.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { composeMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
 
 export interface MailTransport {
@@ -19,42 +21,74 @@ export function isPermanentFailure(error: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
-function message(mail: RenderedMail): SendMailOptions {
-  return {
-    from: mail.from,
-    to: mail.to.name ? mail.to : mail.to.address,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    messageId: mail.messageId,
-    headers: mail.headers,
-    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  };
-}
-
+/**
+ * SMTP over one connection, kept open between mails (mail goes out one at a time: at most one
+ * in flight). smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@
+ * for authentication, ?requireTLS=true or ?ignoreTLS=true.
+ */
 export function smtpTransport(url: string): MailTransport {
-  const transporter = nodemailer.createTransport(url);
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  const options: SMTPConnection.Options = {
+    host: u.hostname,
+    port: Number(u.port || (secure ? 465 : 25)),
+    secure,
+    ignoreTLS: u.searchParams.get('ignoreTLS') === 'true',
+    requireTLS: u.searchParams.get('requireTLS') === 'true',
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  };
+  const auth = u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined;
+  let connection: Promise<SMTPConnection> | undefined;
+  const drop = () => {
+    const current = connection;
+    connection = undefined;
+    void current?.then((c) => c.close()).catch(() => {});
+  };
+  const connect = (): Promise<SMTPConnection> => {
+    connection ??= new Promise<SMTPConnection>((resolve, reject) => {
+      const c = new SMTPConnection(options);
+      c.once('error', (e: Error) => {
+        connection = undefined;
+        reject(e);
+      });
+      // The server may close an idle connection; the next mail opens a new one.
+      c.once('end', () => {
+        connection = undefined;
+      });
+      c.connect(() => {
+        if (!auth) return resolve(c);
+        c.login(auth, (e) => (e ? reject(e) : resolve(c)));
+      });
+    });
+    return connection;
+  };
   return {
-    description: `SMTP ${new URL(url).host}`,
+    description: `SMTP ${u.host}`,
     async send(mail) {
-      await transporter.sendMail(message(mail));
+      const message = composeMessage(mail, new Date());
+      const c = await connect();
+      try {
+        await new Promise<void>((resolve, reject) => c.send(message.envelope, message.raw, (e) => (e ? reject(e) : resolve())));
+      } catch (e) {
+        // After a refusal or a broken connection, start the next mail on a fresh connection.
+        drop();
+        throw e;
+      }
     },
-    close: () => transporter.close(),
+    close: drop,
   };
 }
 
 export function fileTransport(dir: string): MailTransport {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     description: `.eml files in ${dir}`,
     async send(mail) {
-      const info = await transporter.sendMail(message(mail));
       mkdirSync(dir, { recursive: true });
       const name = mail.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9@._-]/g, '_');
-      writeFileSync(join(dir, `${name}.eml`), info.message as Buffer);
+      writeFileSync(join(dir, `${name}.eml`), composeMessage(mail, new Date()).raw);
     },
-    close: () => transporter.close(),
+    close: () => {},
   };
 }

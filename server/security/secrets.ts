@@ -3,6 +3,7 @@
 // read an invitation code, or link a draft to an invitee.
 
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytesFromPool } from './random-pool.ts';
 
 /** Purposes get their own derived key, so values computed for one purpose never match another. */
 export type Purpose = 'code-lookup' | 'draft-key' | 'code-storage' | 'session-cookie' | 'mail-id';
@@ -30,7 +31,7 @@ export function createSecrets(masterSecret: string): Secrets {
   return {
     hmac: (purpose, value) => createHmac('sha256', key(purpose)).update(value).digest('base64url'),
     encrypt(purpose, plaintext) {
-      const iv = randomBytes(12);
+      const iv = randomBytesFromPool(12);
       const cipher = createCipheriv('aes-256-gcm', key(purpose), iv);
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');

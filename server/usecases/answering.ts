@@ -161,6 +161,8 @@ export async function closeSurvey(db: Db, survey: SurveyRow, questionnaire: Ques
   const countingPage = questionnaire.countingItem.block.index;
   return db.transaction().execute(async (trx) => {
     await markSurveyClosed(trx, survey.id, now);
+    // Mail still waiting in the outbox will not go out any more.
+    await trx.updateTable('outbox').set({ status: 'skipped', last_error: 'the survey is closed' }).where('survey_id', '=', survey.id).where('status', '=', 'pending').execute();
     let partial = 0;
     let discarded = 0;
     for (const draft of await listDrafts(trx, survey.id)) {

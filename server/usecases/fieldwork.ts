@@ -5,11 +5,11 @@
 
 import type { Db } from '../db/connection.ts';
 import { markBounced, type InviteeRow } from '../db/invitees.ts';
-import { claimNext, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, type OutboxRow } from '../db/outbox.ts';
-import { getSurvey, type SurveyRow } from '../db/surveys.ts';
+import { claimDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, type OutboxRow } from '../db/outbox.ts';
+import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, type Plan } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { HeaderInjectionError, type MailTemplates } from '../mail/render.ts';
+import { HeaderInjectionError, type MailTemplates, type RenderedMail } from '../mail/render.ts';
 import { isPermanentFailure, type MailTransport } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
@@ -60,6 +60,9 @@ function domainOf(address: string): string {
   return /@([^>\s]+)>?\s*$/.exec(address)?.[1] ?? 'localhost';
 }
 
+/** Rows claimed per statement; all of them are sent in this run (or released after a crash). */
+const CLAIM_BATCH = 50;
+
 /** Backoff for temporary failures: 1, 2, 4, … minutes, at most 6 hours. */
 export function retryDelayMs(attempts: number): number {
   return Math.min(2 ** Math.max(0, attempts - 1), 360) * 60_000;
@@ -69,9 +72,13 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   const { db, log } = deps;
   const report: FieldworkReport = { closed: [], enqueued: {}, sent: 0, skipped: 0, retried: 0, failed: 0, bounced: 0, resent: 0 };
 
-  for (const row of await releaseStaleClaims(db, deps.now(), deps.staleClaimMs, options.surveyId)) {
-    report.resent++;
-    log.warn({ outbox: row.id, invitee: row.invitee_id, mailing: row.mailing_id }, 'this mail was being sent when the sender stopped and may have gone out; it is sent again');
+  const released = await releaseStaleClaims(db, deps.now(), deps.staleClaimMs, options.surveyId);
+  if (released.length > 0) {
+    report.resent = released.length;
+    log.warn(
+      { outbox: released.map((r) => r.id) },
+      `${released.length} mails were claimed by a sender that stopped; they are sent now. At most one of them was being transmitted when it stopped: that one may have gone out and may arrive twice`,
+    );
   }
 
   let surveys = await db.selectFrom('surveys').selectAll().where('purged_at', 'is', null).where('closed_at', 'is', null).execute();
@@ -98,74 +105,115 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     }
   }
 
-  const lastSent = new Map<string, number>();
-  for (let count = 0; options.sendLimit === undefined || count < options.sendLimit; count++) {
-    const row = await claimNext(db, deps.now(), options.surveyId);
-    if (!row) break;
-    const survey = await getSurvey(db, row.survey_id);
-    const planned = survey && (plans.get(survey.id) ?? planOf(survey));
-    if (survey && planned) {
-      const interval = 60_000 / planned.definition.sending.ratePerMinute;
-      const wait = (lastSent.get(survey.id) ?? -Infinity) + interval - Date.now();
-      if (wait > 0) await deps.sleep(wait);
-    }
-    const outcome = await deliver(deps, row, survey, planned);
-    report[outcome]++;
-    if (outcome === 'sent' && survey) lastSent.set(survey.id, Date.now());
+  // Send survey by survey (the claim uses the survey's index), each as a pipeline: the next mail
+  // is claimed, checked and rendered while the current one is on the wire, and the outcome of
+  // each mail is recorded before the next is transmitted, so at most one mail is ever in flight.
+  let budget = options.sendLimit ?? Infinity;
+  for (const survey of surveys) {
+    const planned = plans.get(survey.id);
+    if (!planned || report.closed.includes(survey.id) || budget <= 0) continue;
+    budget -= await sendSurvey(deps, survey, planned, report, budget);
   }
   return report;
 }
 
-type Outcome = 'sent' | 'skipped' | 'retried' | 'failed' | 'bounced';
+type Prepared = { row: OutboxRow; invitee: InviteeRow; mail: RenderedMail; kind: 'invitation' | 'reminder' };
 
-async function deliver(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow | undefined, planned: ReturnType<typeof planOf> | undefined): Promise<Outcome> {
+async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: ReturnType<typeof planOf>, report: FieldworkReport, budget: number): Promise<number> {
   const { db } = deps;
-  const invitee: InviteeRow | undefined = await db.selectFrom('invitees').selectAll().where('id', '=', row.invitee_id).executeTakeFirst();
-  const mailing = planned?.plan.mailings.find((m) => m.id === row.mailing_id);
-  if (!survey || !planned || !invitee || !mailing) {
-    await markFailed(db, row.id, 'the survey, invitee or mailing no longer exists');
-    return 'failed';
+  const interval = 60_000 / planned.definition.sending.ratePerMinute;
+  let claimed = 0;
+  let frozen = survey.frozen_at !== null;
+  let lastStart = -Infinity;
+
+  const queue: OutboxRow[] = [];
+  const prepareNext = async (): Promise<Prepared | undefined> => {
+    while (claimed < budget || queue.length > 0) {
+      if (queue.length === 0) queue.push(...(await claimDue(db, deps.now(), survey.id, Math.min(CLAIM_BATCH, budget - claimed))));
+      const row = queue.shift();
+      if (!row) return undefined;
+      claimed++;
+      const prepared = await prepare(deps, row, survey, planned);
+      if ('outcome' in prepared) report[prepared.outcome]++;
+      else return prepared;
+    }
+    return undefined;
+  };
+
+  let current = await prepareNext();
+  while (current) {
+    const wait = lastStart + interval - Date.now();
+    if (wait > 0) await deps.sleep(wait);
+    lastStart = Date.now();
+    const transmission = deps.transport.send(current.mail).then(
+      () => undefined,
+      (e: unknown) => e ?? new Error('send failed'),
+    );
+    const next = prepareNext();
+    const error = await transmission;
+    const outcome = await record(deps, current, planned.definition, error);
+    report[outcome]++;
+    if (outcome === 'sent' && !frozen) {
+      // From the first mail on, the questionnaire version of the survey is fixed.
+      await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
+      frozen = true;
+    }
+    current = await next;
   }
-  // Checked again now, not only when the mailing was queued.
+  return claimed;
+}
+
+/** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */
+async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' }> {
+  const { db } = deps;
+  const invitee = await db.selectFrom('invitees').selectAll().where('id', '=', row.invitee_id).executeTakeFirst();
+  const mailing = planned.plan.mailings.find((m) => m.id === row.mailing_id);
+  if (!invitee || !mailing) {
+    await markFailed(db, row.id, 'the invitee or the mailing no longer exists');
+    return { outcome: 'failed' };
+  }
   const now = deps.now();
   if (isClosed(survey, now) || now >= planned.plan.closesAt) {
     await markSkipped(db, row.id, 'the survey is closed');
-    return 'skipped';
+    return { outcome: 'skipped' };
   }
   if (!ELIGIBLE[mailing.kind].includes(invitee.state)) {
     await markSkipped(db, row.id, `invitee is ${invitee.state}`);
-    return 'skipped';
+    return { outcome: 'skipped' };
   }
   const { code, token } = revealInvitation(deps.secrets, invitee);
   const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${mailing.id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
-  let mail;
   try {
-    mail = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
+    const mail = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
+    return { row, invitee, mail, kind: mailing.kind };
   } catch (e) {
     if (!(e instanceof HeaderInjectionError)) throw e;
     await markFailed(db, row.id, e.message);
     deps.log.warn({ invitee: invitee.id, mailing: mailing.id }, `not sent: ${e.message}`);
+    return { outcome: 'failed' };
+  }
+}
+
+/** Records the outcome of a transmission (undefined error: accepted by the server). */
+async function record(deps: FieldworkDeps, p: Prepared, definition: SurveyDefinition, error: unknown): Promise<'sent' | 'retried' | 'failed' | 'bounced'> {
+  const { db } = deps;
+  const now = deps.now();
+  if (error === undefined) {
+    await markSent(db, p.row.id, now, p.mail.messageId);
+    return 'sent';
+  }
+  const reason = (error as Error).message?.slice(0, 500) ?? String(error);
+  if (isPermanentFailure(error)) {
+    await markFailed(db, p.row.id, reason);
+    await markBounced(db, p.invitee.id, amsterdamDate(now));
+    deps.log.warn({ invitee: p.invitee.id, mailing: p.row.mailing_id }, 'permanently rejected: invitee marked bounced');
+    return 'bounced';
+  }
+  if (p.row.attempts >= definition.sending.maxAttempts) {
+    await markFailed(db, p.row.id, reason);
+    deps.log.warn({ invitee: p.invitee.id, mailing: p.row.mailing_id, attempts: p.row.attempts }, 'giving up after repeated temporary failures');
     return 'failed';
   }
-  try {
-    await deps.transport.send(mail);
-  } catch (e) {
-    const reason = (e as Error).message.slice(0, 500);
-    if (isPermanentFailure(e)) {
-      await markFailed(db, row.id, reason);
-      await markBounced(db, invitee.id, amsterdamDate(now));
-      deps.log.warn({ invitee: invitee.id, mailing: mailing.id }, 'permanently rejected: invitee marked bounced');
-      return 'bounced';
-    }
-    if (row.attempts >= planned.definition.sending.maxAttempts) {
-      await markFailed(db, row.id, reason);
-      deps.log.warn({ invitee: invitee.id, mailing: mailing.id, attempts: row.attempts }, 'giving up after repeated temporary failures');
-      return 'failed';
-    }
-    await markRetry(db, row.id, new Date(now.getTime() + retryDelayMs(row.attempts)), reason);
-    return 'retried';
-  }
-  await markSent(db, row.id, deps.now(), messageId);
-  await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
-  return 'sent';
+  await markRetry(db, p.row.id, new Date(now.getTime() + retryDelayMs(p.row.attempts)), reason);
+  return 'retried';
 }

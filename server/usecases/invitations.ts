@@ -28,6 +28,7 @@ const tokenLookup = (secrets: Secrets, token: string): string => secrets.hmac('c
 /** Creates invitees with fresh codes, all in one statement group; returns the codes for the caller. */
 export async function issueInvitations(db: Db, secrets: Secrets, surveyId: string, people: Person[], now: Date): Promise<IssuedInvitation[]> {
   const issued: IssuedInvitation[] = [];
+  const today = amsterdamDate(now);
   const rows: NewInvitee[] = people.map((p) => {
     const code = generateCode();
     const token = generateToken();
@@ -49,7 +50,7 @@ export async function issueInvitations(db: Db, secrets: Secrets, surveyId: strin
       started_on: null,
       submitted_on: null,
       refused_on: null,
-      created_on: amsterdamDate(now),
+      created_on: today,
     };
   });
   await insertInvitees(db, rows);

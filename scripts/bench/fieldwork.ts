@@ -1,0 +1,180 @@
+// Fieldwork benchmark (npm run bench:fieldwork). On this machine, in one run:
+//  1. the SMTP server's own acceptance rate: a minimal raw SMTP client sends the same rendered
+//     invitation over one connection, as fast as the server answers (the baseline);
+//  2. the platform: import the OWB 2024 frame (10,674 synthetic invitees, the real strata counts),
+//     then `survey send` delivers every invitation to the same SMTP server;
+//  3. the import time of a 100,000-row frame.
+// Reported: mails per second and their ratio to the baseline (target >= 0.5), import seconds
+// (target < 10 s for 100,000 rows).
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { main } from '../cli/main.ts';
+
+const OWB_STRATA: [string, number][] = [
+  ['burgemeester', 338],
+  ['wethouder', 1311],
+  ['raadslid', 8384],
+  ['cdk', 12],
+  ['gedeputeerde', 62],
+  ['statenlid', 567],
+];
+
+function frame(file: string, rows: number): void {
+  const lines = ['email;name;organisation;functie'];
+  let n = 0;
+  while (n < rows) {
+    for (const [functie, count] of OWB_STRATA) {
+      for (let i = 0; i < count && n < rows; i++, n++) lines.push(`${functie}.${n}@gemeente${n % 342}.example;Ambtsdrager ${n};Gemeente ${n % 342};${functie}`);
+    }
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** The SMTP server runs in its own process, so it shares a core with neither client. */
+async function startSink(): Promise<{ port: number; accepted: () => Promise<number>; close: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./smtp-sink.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const next = (prefix: string) => new Promise<number>((resolve) => {
+    const on = (line: string) => {
+      if (!line.startsWith(prefix)) return;
+      lines.off('line', on);
+      resolve(Number(line.slice(prefix.length)));
+    };
+    lines.on('line', on);
+  });
+  const port = await next('port ');
+  return {
+    port,
+    accepted: () => {
+      const answer = next('count ');
+      child.stdin!.write('count\n');
+      return answer;
+    },
+    close: () => child.stdin!.write('quit\n'),
+  };
+}
+
+/** The baseline: a minimal SMTP client, one connection, one command at a time. */
+async function rawSmtpRate(port: number, messages: number, body: string): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let buffer = '';
+  const waiters: ((line: string) => void)[] = [];
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 2);
+      if (/^\d{3} /.test(line)) waiters.shift()?.(line);
+    }
+  });
+  const reply = () => new Promise<string>((resolve) => waiters.push(resolve));
+  const command = async (text: string) => {
+    const r = reply();
+    socket.write(text + '\r\n');
+    const line = await r;
+    if (!/^[23]/.test(line)) throw new Error(`SMTP ${text.split(' ')[0]}: ${line}`);
+  };
+  await reply();
+  await command('EHLO bench');
+  const data = body.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+  const started = performance.now();
+  for (let i = 0; i < messages; i++) {
+    await command('MAIL FROM:<onderzoek@bureau.example>');
+    await command(`RCPT TO:<raadslid.${i}@gemeente.example>`);
+    await command('DATA');
+    await command(`${data}\r\n.`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await command('QUIT');
+  socket.end();
+  return messages / seconds;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-fieldwork-'));
+const sink = await startSink();
+const env = {
+  DATABASE_PATH: join(dir, 'db.sqlite'),
+  SERVER_SECRET: 'benchmark-secret-of-sufficient-length-012345',
+  SMTP_URL: `smtp://127.0.0.1:${sink.port}?ignoreTLS=true`,
+  PUBLIC_URL: 'https://enquete.example',
+};
+const quiet = { out: () => {}, err: (l: string) => console.error(l) };
+const today = new Date().toISOString().slice(0, 10);
+const definition = join(dir, 'owb.json');
+writeFileSync(
+  definition,
+  JSON.stringify({
+    id: 'owb-bench',
+    title: 'Ondersteuningsteam Weerbaar Bestuur 2024',
+    questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname,
+    sample: { strata: ['functie'], carry: ['functie'] },
+    calendar: {
+      opens: `${today}T00:00`,
+      closes: 'P36D',
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
+    },
+    mail: { from: 'Onderzoek <onderzoek@bureau.example>', organisation: 'Onderzoeksbureau' },
+    sending: { ratePerMinute: 1_000_000 },
+  }),
+);
+
+const owbFrame = join(dir, 'owb.csv');
+frame(owbFrame, 10_674);
+const bigFrame = join(dir, 'big.csv');
+frame(bigFrame, 100_000);
+
+if ((await main(['node', 'survey', 'create', definition], quiet, env)) !== 0) process.exit(1);
+let t = performance.now();
+if ((await main(['node', 'survey', 'import', 'owb-bench', owbFrame], quiet, env)) !== 0) process.exit(1);
+const owbImport = (performance.now() - t) / 1000;
+
+// A rendered invitation of realistic size for the baseline (the same template the sender uses).
+const { MailTemplates } = await import('../../server/mail/render.ts');
+const { TEMPLATES_DIR } = await import('../../server/usecases/surveys.ts');
+const sample = new MailTemplates(TEMPLATES_DIR).render({
+  definition: { title: 'Ondersteuningsteam Weerbaar Bestuur 2024', mail: { from: 'Onderzoek <onderzoek@bureau.example>', organisation: 'Onderzoeksbureau' }, calendar: { timezone: 'Europe/Amsterdam' } } as never,
+  mailing: { id: 'invitation', kind: 'invitation', template: 'invitation', subject: undefined, requestedAt: new Date(), sendAt: new Date(), moves: [] },
+  invitee: { name: 'Ambtsdrager 1', salutation: null, organisation: 'Gemeente 1', email: 'raadslid.1@gemeente1.example' } as never,
+  code: 'ABCDEFGHJKMNPQRS',
+  token: 'x'.repeat(24),
+  publicUrl: 'https://enquete.example',
+  closesAt: new Date(Date.now() + 36 * 86400e3),
+  messageId: '<bench@bureau.example>',
+});
+const body = `From: ${sample.from}\nTo: ${sample.to.address}\nSubject: ${sample.subject}\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n${sample.text}\n--b\nContent-Type: text/html; charset=utf-8\n\n${sample.html}\n--b--`;
+const baseline = await rawSmtpRate(sink.port, 3000, body);
+
+const before = await sink.accepted();
+t = performance.now();
+if ((await main(['node', 'survey', 'send', 'owb-bench'], quiet, env)) !== 0) process.exit(1);
+const sendSeconds = (performance.now() - t) / 1000;
+const delivered = (await sink.accepted()) - before;
+const rate = delivered / sendSeconds;
+
+const big = definition.replace('owb.json', 'big.json');
+writeFileSync(big, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(definition, 'utf8')), id: 'big-bench' }));
+await main(['node', 'survey', 'create', big], quiet, env);
+t = performance.now();
+if ((await main(['node', 'survey', 'import', 'big-bench', bigFrame], quiet, env)) !== 0) process.exit(1);
+const bigImport = (performance.now() - t) / 1000;
+sink.close();
+
+const rss = process.memoryUsage().rss / 1024 / 1024;
+console.log(`fieldwork benchmark (${new Date().toISOString().slice(0, 10)}, ${process.version})`);
+console.log(`  import OWB frame (10,674 rows):          ${owbImport.toFixed(2)} s`);
+console.log(`  import 100,000-row frame:                 ${bigImport.toFixed(2)} s   (target < 10 s: ${bigImport < 10 ? 'met' : 'MISSED'})`);
+console.log(`  SMTP server acceptance (raw client):      ${baseline.toFixed(0)} mails/s   (baseline)`);
+console.log(`  survey send, ${delivered} invitations:     ${rate.toFixed(0)} mails/s   ratio ${(rate / baseline).toFixed(2)} (target >= 0.5: ${rate / baseline >= 0.5 ? 'met' : 'MISSED'})`);
+console.log(`  peak RSS: ${rss.toFixed(0)} MB`);
+if (delivered !== 10_674) {
+  console.error(`expected 10674 invitations delivered, got ${delivered}`);
+  process.exit(1);
+}

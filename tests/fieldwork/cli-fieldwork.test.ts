@@ -1,0 +1,92 @@
+// survey schedule, mark, close and purge as a fieldwork manager runs them.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../scripts/cli/main.ts';
+import { openDatabase } from '../../server/db/connection.ts';
+
+const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+async function survey(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'survey', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) }, env);
+  return { code, out, err };
+}
+
+async function db<T>(fn: (d: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const d = await openDatabase(env.DATABASE_PATH!);
+  try {
+    return await fn(d);
+  } finally {
+    await d.destroy();
+  }
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-fieldwork-'));
+  env = { DATABASE_PATH: join(dir, 'db.sqlite'), SERVER_SECRET: 'cli-test-secret-of-sufficient-length-012345', MAIL_DIR: join(dir, 'mail') };
+  const frame = join(dir, 'frame.csv');
+  writeFileSync(frame, ['email;functie', 'b1@x.nl;burgemeester', 'b2@x.nl;burgemeester', 'w1@x.nl;wethouder', 'r1@x.nl;raadslid', 'r2@x.nl;raadslid', 'r3@x.nl;raadslid'].join('\n'));
+  expect((await survey('import', definition, frame)).code).toBe(0);
+});
+
+describe('survey schedule', () => {
+  it('shows the planned mailings in local time and, per stratum, how many each would reach now', async () => {
+    await survey('mark', 'owb-2024', 'r3@x.nl', 'not-eligible');
+    const { code, out } = await survey('schedule', 'owb-2024');
+    expect(code).toBe(0);
+    expect(out).toContain('opens ma 3 jun 2024, 09:00; open through dinsdag 9 juli 2024 (Europe/Amsterdam)');
+    expect(out.find((l) => l.startsWith('reminder1'))).toMatch(/^reminder1\s+reminder\s+di 11 jun 2024, 09:00/);
+    expect(out).toContain('would reach now (dry run; nothing is sent), per functie:');
+    const row = (name: string) => out.find((l) => l.startsWith(name))!.split(/\s+/).slice(1).map(Number);
+    expect(row('burgemeester')).toEqual([2, 2, 2]);
+    expect(row('raadslid')).toEqual([2, 2, 2]);
+    expect(row('wethouder')).toEqual([1, 1, 1]);
+    expect(row('total')).toEqual([5, 5, 5]);
+    expect(await db((d) => d.selectFrom('outbox').selectAll().execute())).toEqual([]);
+  });
+});
+
+describe('survey mark', () => {
+  it('records refusals and ineligibility that arrive by phone or mail', async () => {
+    expect((await survey('mark', 'owb-2024', 'B1@X.nl', 'refused')).out).toEqual(['B1@X.nl: invited -> refused; no more mail goes out to this address']);
+    expect((await survey('mark', 'owb-2024', 'w1@x.nl', 'not-eligible')).code).toBe(0);
+    const states = await db((d) => d.selectFrom('invitees').select(['email', 'state', 'refused_on', 'not_eligible_on']).where('state', '!=', 'invited').orderBy('email').execute());
+    expect(states.map((s) => [s.email, s.state])).toEqual([
+      ['b1@x.nl', 'refused'],
+      ['w1@x.nl', 'not_eligible'],
+    ]);
+    expect((await survey('mark', 'owb-2024', 'nobody@x.nl', 'refused')).err).toEqual(['nobody@x.nl is not invited to survey owb-2024']);
+    expect((await survey('mark', 'owb-2024', 'r1@x.nl', 'moved')).code).toBe(2);
+  });
+});
+
+describe('survey close and purge', () => {
+  it('refuses to purge an open survey, and asks for --yes', async () => {
+    expect((await survey('purge', 'owb-2024', '--yes')).err).toEqual(['survey owb-2024 is still open: close it first (survey close owb-2024)']);
+    await survey('close', 'owb-2024');
+    expect((await survey('purge', 'owb-2024')).err[0]).toMatch(/Run again with --yes/);
+  });
+
+  it('after close, removes all contact data and keeps counts per stratum', async () => {
+    await survey('mark', 'owb-2024', 'r1@x.nl', 'refused');
+    const closed = await survey('close', 'owb-2024');
+    expect(closed.out[0]).toMatch(/^owb-2024: closed; codes no longer open the questionnaire\. 0 unfinished questionnaires kept/);
+    expect((await survey('purge', 'owb-2024', '--yes')).out).toEqual(['owb-2024: contact data of 6 invitees removed; counts kept for 3 strata.']);
+    const left = await db(async (d) => ({
+      invitees: await d.selectFrom('invitees').selectAll().execute(),
+      counts: await d.selectFrom('stratum_counts').select(['stratum', 'counts']).orderBy('stratum').execute(),
+    }));
+    expect(left.invitees).toEqual([]);
+    expect(left.counts.map((c) => [JSON.parse(c.stratum).functie, JSON.parse(c.counts).invited, JSON.parse(c.counts).states])).toEqual([
+      ['burgemeester', 2, { invited: 2 }],
+      ['raadslid', 3, { invited: 2, refused: 1 }],
+      ['wethouder', 1, { invited: 1 }],
+    ]);
+    expect((await survey('import', 'owb-2024', join(dir, 'frame.csv'))).err).toEqual(['survey owb-2024 is purged: nothing can be imported']);
+  });
+});
