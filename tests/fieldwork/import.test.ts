@@ -2,19 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../scripts/cli/main.ts';
+import { cli } from '../helpers/cli.ts';
 import { openDatabase } from '../../server/db/connection.ts';
 
 const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-async function survey(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'survey', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) }, env);
-  return { code, out, err };
-}
+const survey = cli(() => env);
 
 function frame(name: string, content: string | Buffer): string {
   const file = join(dir, name);
