@@ -20,7 +20,8 @@ export default fp(async (app) => {
     root: templatesDir,
     layout: 'layouts/main.hbs',
     options: { partials },
-    production: process.env.NODE_ENV !== 'development',
+    // Templates are compiled once; restart the server after editing them.
+    production: true,
   });
   await app.register(fastifyStatic, { root: `${templatesDir}assets`, prefix: '/assets/', index: false, maxAge: '1h' });
 });

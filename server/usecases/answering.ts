@@ -55,8 +55,9 @@ export function resumePage(r: Respondent): CompiledBlock {
 
 /** Pages up to the furthest one reached can be revisited (browser back, "Vorige"). */
 export function mayVisit(r: Respondent, block: CompiledBlock): boolean {
-  const furthest = r.draft?.furthest_page ?? pagesOf(r)[0]!.index;
-  return pagesOf(r).some((p) => p.id === block.id) && block.index <= Math.max(furthest, pagesOf(r)[0]!.index);
+  const pages = pagesOf(r);
+  const furthest = Math.max(r.draft?.furthest_page ?? -1, pages[0]!.index);
+  return pages.includes(block) && block.index <= furthest;
 }
 
 export function draftVersion(r: Respondent): number {
