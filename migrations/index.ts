@@ -3,10 +3,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
 import * as fieldwork from './0002_fieldwork.ts';
+import * as counted from './0003_counted.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_fieldwork': fieldwork,
+  '0003_counted': counted,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -16,8 +16,10 @@ import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { purgeSurvey } from '../../server/usecases/purge.ts';
+import { surveyStatus, type StatusRow } from '../../server/usecases/status.ts';
+import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
-import { loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
+import { definitionOf, loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
 import type { Output } from './output.ts';
 
 export interface CliContext {
@@ -246,5 +248,76 @@ export async function purgeCommand(ctx: CliContext, surveyArg: string, options: 
   }
   const purged = await purgeSurvey(ctx.db, survey, ctx.config.now());
   ctx.io.out(`${survey.id}: contact data of ${purged.invitees} invitees removed; counts kept for ${purged.strata} strata.`);
+  return 0;
+}
+
+const STATUS_COLUMNS: [string, (r: StatusRow) => number | string | undefined][] = [
+  ['invited', (r) => r.invited],
+  ['bounced', (r) => r.bounced],
+  ['opened', (r) => r.opened],
+  ['started', (r) => r.started],
+  ['partial', (r) => r.partial],
+  ['complete', (r) => r.complete],
+  ['refused', (r) => r.refused],
+  ['not_eligible', (r) => r.notEligible],
+  ['population', (r) => r.population],
+  ['response_invited', (r) => r.responseOfInvited],
+  ['response_population', (r) => r.responseOfPopulation],
+  ['RR1', (r) => r.rates.RR1],
+  ['RR2', (r) => r.rates.RR2],
+  ['COOP1', (r) => r.rates.COOP1],
+  ['REF1', (r) => r.rates.REF1],
+  ['CON1', (r) => r.rates.CON1],
+  ['moe95', (r) => r.marginOfError],
+  ['flag', (r) => r.flag],
+];
+const SHARES = new Set(['response_invited', 'response_population', 'RR1', 'RR2', 'COOP1', 'REF1', 'CON1', 'moe95']);
+
+function stratumLabel(r: StatusRow): string {
+  if (r.kind === 'total') return 'total';
+  const label = Object.values(r.stratum).map((v) => v ?? '-').join(' / ');
+  return r.kind === 'subtotal' ? `${label} (subtotal)` : label;
+}
+
+export async function statusCommand(ctx: CliContext, surveyArg: string, format: string): Promise<number> {
+  if (!['table', 'csv', 'json'].includes(format)) {
+    ctx.io.err(`unknown format "${format}": use table, csv or json`);
+    return 2;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const rows = await surveyStatus(ctx.db, survey);
+  if (format === 'json') {
+    ctx.io.out(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  if (format === 'csv') {
+    const quote = (v: string) => (/[",;\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    ctx.io.out(['stratum', ...STATUS_COLUMNS.map(([name]) => name)].join(','));
+    for (const r of rows) {
+      const cells = STATUS_COLUMNS.map(([name, get]) => {
+        const v = get(r);
+        return v === undefined ? '' : typeof v === 'number' && SHARES.has(name) ? v.toFixed(4) : String(v);
+      });
+      ctx.io.out([quote(stratumLabel(r)), ...cells].join(','));
+    }
+    return 0;
+  }
+  // A table as the reports print it: percentages, margin of error with one decimal.
+  const show = (name: string, v: number | string | undefined): string => {
+    if (v === undefined) return '-';
+    if (typeof v === 'string') return v;
+    if (name === 'moe95') return `${percent(v, 1)!.toFixed(1)}`;
+    if (SHARES.has(name)) return `${percent(v)}%`;
+    return String(v);
+  };
+  const headers = ['stratum', ...STATUS_COLUMNS.map(([name]) => name)];
+  const body = rows.map((r) => [stratumLabel(r), ...STATUS_COLUMNS.map(([name, get]) => show(name, get(r)))]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  ctx.io.out(`${survey.id}: response per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);
+  ctx.io.out(line(headers));
+  for (const b of body) ctx.io.out(line(b));
+  ctx.io.out('response = complete + partial (counting rule); moe95 = 95% margin of error in points, finite-population corrected; flag: n < 30 onvoldoende betrouwbaar, n < 50 indicatief');
   return 0;
 }

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
-import { closeCommand, createCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, withContext } from './fieldwork.ts';
+import { closeCommand, createCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -82,6 +82,13 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<email>', 'the invitee')
     .argument('<disposition>', 'not-eligible or refused')
     .action((survey: string, email: string, disposition: string) => withDb((ctx) => markCommand(ctx, survey, email, disposition)));
+
+  program
+    .command('status')
+    .description('response per stratum: counts, response %, AAPOR rates, margin of error, reliability flags')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .action((survey: string, options: { format: string }) => withDb((ctx) => statusCommand(ctx, survey, options.format)));
 
   program
     .command('close')

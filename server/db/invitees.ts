@@ -78,3 +78,8 @@ export async function markNotEligible(db: Db, id: number, on: string): Promise<b
 export async function findInviteeByEmail(db: Db, surveyId: string, email: string): Promise<InviteeRow | undefined> {
   return db.selectFrom('invitees').selectAll().where('survey_id', '=', surveyId).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
 }
+
+/** The respondent reached the page of the counting rule: from now on they count as a response. */
+export async function markCounted(db: Db, id: number, on: string): Promise<void> {
+  await db.updateTable('invitees').set({ counted_on: on }).where('id', '=', id).where('counted_on', 'is', null).execute();
+}

@@ -55,6 +55,8 @@ export interface InviteeTable {
   refused_on: string | null;
   bounced_on: string | null;
   not_eligible_on: string | null;
+  /** The date the respondent reached the counting rule's page (a response from then on). */
+  counted_on: string | null;
   created_on: string;
 }
 

@@ -4,7 +4,7 @@
 
 import type { Db } from '../db/connection.ts';
 import { deleteDraft, getDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
-import { markStarted, markSubmitted, type InviteeRow } from '../db/invitees.ts';
+import { markCounted, markStarted, markSubmitted, type InviteeRow } from '../db/invitees.ts';
 import { insertResponse } from '../db/responses.ts';
 import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
 import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
@@ -101,10 +101,12 @@ export async function savePage(
     return await db.transaction().execute(async (trx) => {
       if (direction === 'next' && !next) {
         await finish(trx, r, answers, 'complete');
+        await markCounted(trx, r.invitee.id, today);
         if (!(await markSubmitted(trx, r.invitee.id, today))) throw new StaleForm();
         return { kind: 'finished' } as const;
       }
       const target = next ?? block;
+      if (target.index >= q.countingItem.block.index) await markCounted(trx, r.invitee.id, today);
       const draft: DraftRow = {
         key: r.draftKey,
         survey_id: r.survey.id,

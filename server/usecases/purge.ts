@@ -1,14 +1,16 @@
 // After fieldwork: contact data goes, aggregate counts per stratum stay (for the report's
 // response tables). Only a closed survey can be purged; responses are anonymous and stay.
 
+import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { countsFromLedger, type LedgerCounts } from './status.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { SurveyError, definitionOf } from './surveys.ts';
 
 export interface StratumCounts {
-  invited: number;
-  states: Record<string, number>;
-  opened: number;
+  /** What the response table needs (see status.ts), frozen at purge. */
+  ledger: LedgerCounts;
+  /** Mails sent per mailing. */
   mailings: Record<string, number>;
 }
 
@@ -16,29 +18,27 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
   if (!survey.closed_at) throw new SurveyError(`survey ${survey.id} is still open: close it first (survey close ${survey.id})`);
   if (survey.purged_at) throw new SurveyError(`survey ${survey.id} was already purged on ${survey.purged_at}`);
   const strata = definitionOf(survey).sample.strata;
-  const invitees = await db.selectFrom('invitees').select(['id', 'sample', 'state', 'opened_on']).where('survey_id', '=', survey.id).execute();
-  const sent = await db.selectFrom('outbox').select(['invitee_id', 'mailing_id']).where('survey_id', '=', survey.id).where('status', '=', 'sent').execute();
-  const mailingsOf = new Map<number, string[]>();
-  for (const s of sent) mailingsOf.set(s.invitee_id, [...(mailingsOf.get(s.invitee_id) ?? []), s.mailing_id]);
-
-  const byStratum = new Map<string, StratumCounts>();
-  for (const invitee of invitees) {
-    const sample = JSON.parse(invitee.sample) as Record<string, string>;
-    const key = JSON.stringify(Object.fromEntries(strata.map((s) => [s, sample[s] ?? null])));
-    const c = byStratum.get(key) ?? { invited: 0, states: {}, opened: 0, mailings: {} };
-    c.invited++;
-    c.states[invitee.state] = (c.states[invitee.state] ?? 0) + 1;
-    if (invitee.opened_on) c.opened++;
-    for (const m of mailingsOf.get(invitee.id) ?? []) c.mailings[m] = (c.mailings[m] ?? 0) + 1;
-    byStratum.set(key, c);
-  }
+  const ledger = await countsFromLedger(db, survey.id, strata);
+  const stratumColumns = strata.map((s) => sql<string | null>`json_extract(i.sample, ${`$.${s}`})`);
+  const mailings = await db
+    .selectFrom('outbox as o')
+    .innerJoin('invitees as i', 'i.id', 'o.invitee_id')
+    .select((eb) => ['o.mailing_id', eb.fn.countAll<number>().as('n'), sql<string>`json_array(${sql.join(stratumColumns.length > 0 ? stratumColumns : [sql`null`])})`.as('stratum')])
+    .where('o.survey_id', '=', survey.id)
+    .where('o.status', '=', 'sent')
+    .groupBy(['o.mailing_id', 'stratum'])
+    .execute();
+  const invitees = [...ledger.values()].reduce((s, c) => s + c.invited, 0);
   await db.transaction().execute(async (trx) => {
-    for (const [stratum, counts] of byStratum) {
-      await trx.insertInto('stratum_counts').values({ survey_id: survey.id, stratum, counts: JSON.stringify(counts) }).execute();
+    for (const [stratum, counts] of ledger) {
+      const key = JSON.stringify(strata.map((s) => stratum[s] ?? null));
+      const sent = Object.fromEntries(mailings.filter((m) => m.stratum === key || (strata.length === 0 && m.stratum === '[null]')).map((m) => [m.mailing_id, Number(m.n)]));
+      const value: StratumCounts = { ledger: counts, mailings: sent };
+      await trx.insertInto('stratum_counts').values({ survey_id: survey.id, stratum: JSON.stringify(stratum), counts: JSON.stringify(value) }).execute();
     }
     await trx.deleteFrom('outbox').where('survey_id', '=', survey.id).execute();
     await trx.deleteFrom('invitees').where('survey_id', '=', survey.id).execute();
     await trx.updateTable('surveys').set({ purged_at: now.toISOString() }).where('id', '=', survey.id).execute();
   });
-  return { invitees: invitees.length, strata: byStratum.size };
+  return { invitees, strata: ledger.size };
 }

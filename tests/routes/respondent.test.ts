@@ -383,10 +383,11 @@ describe('state in the ledger', () => {
     const b = server.browser();
     await b.open(`/s/${invite!.token}`);
     let invitee = (await getInvitee(server.app.db, 1))!;
-    expect([invitee.state, invitee.opened_on, invitee.started_on]).toEqual(['invited', '2024-06-03', null]);
+    expect([invitee.state, invitee.opened_on, invitee.started_on, invitee.counted_on]).toEqual(['invited', '2024-06-03', null, null]);
     await b.submit({});
     invitee = (await getInvitee(server.app.db, 1))!;
-    expect([invitee.state, invitee.started_on]).toEqual(['started', '2024-06-03']);
+    // The next page holds Q1, the counting rule's question: from now on this is a response.
+    expect([invitee.state, invitee.started_on, invitee.counted_on]).toEqual(['started', '2024-06-03', '2024-06-03']);
     const drafts = await listDrafts(server.app.db, 'owb-2024');
     expect(drafts).toHaveLength(1);
     expect(await getDraft(server.app.db, drafts[0]!.key)).toBeDefined();

@@ -1,0 +1,161 @@
+// Response per stratum, from the ledger (never from answers): counts, AAPOR dispositions and
+// rates, response % of the invited and of the population, the 95% margin of error with
+// finite-population correction, and the reports' reliability flags.
+//
+// Dispositions from ledger states, in this order:
+//   NE  not eligible (marked by the fieldwork manager)
+//   I   submitted (complete)
+//   P   reached the counting rule's page, not submitted (a partial response at close)
+//   R   refused (opt-out, phone), or opened the link / started without reaching the counting rule
+//   NC  bounced (never reached)
+//   UO  invited, never opened: unknown whether the mail was received
+
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import type { SurveyRow } from '../db/surveys.ts';
+import { aaporRates, marginOfError, reliabilityFlag, responseRate, sumDispositions, type AaporRates, type Dispositions, type Reliability } from '../domain/metrics/index.ts';
+import { definitionOf } from './surveys.ts';
+import type { StratumCounts } from './purge.ts';
+
+export interface StatusRow {
+  /** Stratum values, e.g. {"functie": "burgemeester"}; {} for the total. */
+  stratum: Record<string, string | null>;
+  kind: 'stratum' | 'subtotal' | 'total';
+  invited: number;
+  bounced: number;
+  opened: number;
+  started: number;
+  partial: number;
+  complete: number;
+  refused: number;
+  notEligible: number;
+  /** Counted responses: complete + partial. */
+  responses: number;
+  population: number;
+  responseOfInvited: number | undefined;
+  responseOfPopulation: number | undefined;
+  rates: AaporRates;
+  marginOfError: number | undefined;
+  flag: Reliability;
+}
+
+export interface LedgerCounts {
+  invited: number;
+  bounced: number;
+  opened: number;
+  started: number;
+  refused: number;
+  d: Dispositions;
+  population?: number;
+}
+
+function row(stratum: StatusRow['stratum'], kind: StatusRow['kind'], c: LedgerCounts): StatusRow {
+  const responses = c.d.I + c.d.P;
+  const population = c.population ?? c.invited;
+  return {
+    stratum,
+    kind,
+    invited: c.invited,
+    bounced: c.bounced,
+    opened: c.opened,
+    started: c.started,
+    partial: c.d.P,
+    complete: c.d.I,
+    refused: c.refused,
+    notEligible: c.d.NE,
+    responses,
+    population,
+    responseOfInvited: responseRate(responses, c.invited),
+    responseOfPopulation: responseRate(responses, population),
+    rates: aaporRates(c.d),
+    marginOfError: marginOfError(responses, population),
+    flag: reliabilityFlag(responses),
+  };
+}
+
+function add(a: LedgerCounts, b: LedgerCounts): LedgerCounts {
+  const sum: LedgerCounts = { invited: a.invited + b.invited, bounced: a.bounced + b.bounced, opened: a.opened + b.opened, started: a.started + b.started, refused: a.refused + b.refused, d: sumDispositions([a.d, b.d]) };
+  if (a.population !== undefined || b.population !== undefined) sum.population = (a.population ?? a.invited) + (b.population ?? b.invited);
+  return sum;
+}
+
+const EMPTY: LedgerCounts = { invited: 0, bounced: 0, opened: 0, started: 0, refused: 0, d: { I: 0, P: 0, R: 0, NC: 0, O: 0, UH: 0, UO: 0, NE: 0 } };
+
+export async function surveyStatus(db: Db, survey: SurveyRow): Promise<StatusRow[]> {
+  const def = definitionOf(survey);
+  const strata = def.sample.strata;
+  const perStratum = survey.purged_at ? await countsAfterPurge(db, survey.id) : await countsFromLedger(db, survey.id, strata);
+
+  // Population sizes are given per value of one stratum column.
+  const populationField = strata.length === 1 ? strata[0]! : undefined;
+  const populations = populationField ? def.sample.population?.[populationField] : undefined;
+  for (const [stratum, counts] of perStratum) {
+    const value = populationField ? stratum[populationField] : undefined;
+    if (populations && value && populations[value] !== undefined) counts.population = populations[value];
+  }
+
+  const sorted = [...perStratum].sort(([a], [b]) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const rows: StatusRow[] = [];
+  if (strata.length >= 2) {
+    // Subtotals per value of the first stratum (e.g. bestuurslaag), as ratios of summed counts.
+    const first = strata[0]!;
+    for (const value of [...new Set(sorted.map(([s]) => s[first] ?? null))]) {
+      const group = sorted.filter(([s]) => (s[first] ?? null) === value);
+      for (const [s, c] of group) rows.push(row(s, 'stratum', c));
+      rows.push(row({ [first]: value }, 'subtotal', group.reduce((a, [, c]) => add(a, c), EMPTY)));
+    }
+  } else {
+    for (const [s, c] of sorted) rows.push(row(s, 'stratum', c));
+  }
+  rows.push(row({}, 'total', sorted.reduce((a, [, c]) => add(a, c), EMPTY)));
+  return rows;
+}
+
+/** Ledger counts per stratum combination, in one grouped query. */
+export async function countsFromLedger(db: Db, surveyId: string, strata: string[]): Promise<Map<Record<string, string | null>, LedgerCounts>> {
+  const columns = strata.map((s, i) => sql`json_extract(sample, ${`$.${s}`}) as ${sql.ref(`s${i}`)}`);
+  const disposition = sql`case
+      when state = 'not_eligible' then 'NE'
+      when state = 'submitted' then 'I'
+      when counted_on is not null then 'P'
+      when state = 'refused' then 'R'
+      when state = 'bounced' then 'NC'
+      when started_on is not null or opened_on is not null then 'R'
+      else 'UO' end`;
+  const groupBy = strata.length > 0 ? sql`group by ${sql.join(strata.map((_, i) => sql.ref(`s${i}`)))}` : sql``;
+  const result = await sql<Record<string, string | number | null>>`
+    select ${sql.join([...columns, sql`1 as one`])},
+      count(*) as invited,
+      sum(state = 'bounced') as bounced,
+      sum(opened_on is not null) as opened,
+      sum(started_on is not null) as started,
+      sum(state = 'refused') as refused,
+      sum(d = 'I') as I, sum(d = 'P') as P, sum(d = 'R') as R, sum(d = 'NC') as NC, sum(d = 'UO') as UO, sum(d = 'NE') as NE
+    from (select *, ${disposition} as d from invitees where survey_id = ${surveyId})
+    ${groupBy}`.execute(db);
+  const map = new Map<Record<string, string | null>, LedgerCounts>();
+  for (const r of result.rows) {
+    if (Number(r.invited) === 0) continue;
+    const stratum = Object.fromEntries(strata.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null]));
+    const n = (k: string) => Number(r[k] ?? 0);
+    map.set(stratum, {
+      invited: n('invited'),
+      bounced: n('bounced'),
+      opened: n('opened'),
+      started: n('started'),
+      refused: n('refused'),
+      d: { I: n('I'), P: n('P'), R: n('R'), NC: n('NC'), O: 0, UH: 0, UO: n('UO'), NE: n('NE') },
+    });
+  }
+  return map;
+}
+
+async function countsAfterPurge(db: Db, surveyId: string): Promise<Map<Record<string, string | null>, LedgerCounts>> {
+  const rows = await db.selectFrom('stratum_counts').selectAll().where('survey_id', '=', surveyId).execute();
+  const map = new Map<Record<string, string | null>, LedgerCounts>();
+  for (const r of rows) {
+    const c = JSON.parse(r.counts) as StratumCounts;
+    map.set(JSON.parse(r.stratum) as Record<string, string | null>, { ...c.ledger });
+  }
+  return map;
+}
