@@ -45,7 +45,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
           ? [ui.serverErrorTitle, ui.serverErrorText]
           : [ui.badRequestTitle, ui.badRequestText];
     // A malformed, oversized or forged request gets a plain 400 (or its own 4xx), never a stack trace.
-    const code = status === 413 || status === 415 || (status >= 400 && status < 500 && status !== 403 && status !== 429) ? 400 : status;
+    const code = status < 500 && status !== 403 && status !== 429 ? 400 : status;
     return reply.code(code).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs: text ? [text] : [], link: { href: '/', label: ui.startTitle } });
   });
   app.setNotFoundHandler(async (request, reply) => {

@@ -8,7 +8,7 @@
 // (target < 10 s for 100,000 rows).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';

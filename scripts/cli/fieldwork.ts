@@ -54,31 +54,31 @@ const when = (d: Date, tz: string) =>
 /** A survey by id, or from a definition file (created or updated first). */
 async function resolveSurvey(ctx: CliContext, arg: string): Promise<SurveyRow | undefined> {
   if (arg.endsWith('.json') && existsSync(arg)) {
-    if (!(await createFromFile(ctx, arg))) return undefined;
-    const id = (JSON.parse(readFileSync(arg, 'utf8')) as { id: string }).id;
-    return getSurvey(ctx.db, id);
+    const id = await createFromFile(ctx, arg);
+    return id === undefined ? undefined : getSurvey(ctx.db, id);
   }
   const survey = await getSurvey(ctx.db, arg);
   if (!survey) ctx.io.err(`there is no survey "${arg}"; create one with: survey create <definition.json>`);
   return survey;
 }
 
-async function createFromFile(ctx: CliContext, file: string): Promise<boolean> {
+/** Creates or updates the survey of a definition file; returns its id, or undefined on problems. */
+async function createFromFile(ctx: CliContext, file: string): Promise<string | undefined> {
   const checked = loadDefinitionFile(file);
   if (!checked.ok) {
     for (const p of checked.problems) ctx.io.err(formatProblem(file, p));
-    return false;
+    return undefined;
   }
   const { definition, plan } = checked.survey;
   const outcome = await saveSurvey(ctx.db, checked.survey, ctx.config.now());
   const tz = plan.timezone;
   ctx.io.out(`${outcome} survey ${definition.id} (${definition.title}): opens ${when(plan.opensAt, tz)}, open through ${closeDateText(plan.closesAt, tz)}, ${plan.mailings.length} mailings`);
-  return true;
+  return definition.id;
 }
 
 export async function createCommand(ctx: CliContext, files: string[]): Promise<number> {
   let ok = true;
-  for (const file of files) ok = (await createFromFile(ctx, file)) && ok;
+  for (const file of files) ok = (await createFromFile(ctx, file)) !== undefined && ok;
   return ok ? 0 : 1;
 }
 

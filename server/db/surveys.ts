@@ -7,6 +7,10 @@ export async function insertSurvey(db: Db, survey: SurveyRow): Promise<void> {
   await db.insertInto('surveys').values(survey).execute();
 }
 
+export async function updateSurvey(db: Db, id: string, changes: Pick<SurveyRow, 'title' | 'questionnaire_hash' | 'definition' | 'opens_at' | 'closes_at'>): Promise<void> {
+  await db.updateTable('surveys').set(changes).where('id', '=', id).execute();
+}
+
 export async function getSurvey(db: Db, id: string): Promise<SurveyRow | undefined> {
   return db.selectFrom('surveys').selectAll().where('id', '=', id).executeTakeFirst();
 }

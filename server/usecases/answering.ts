@@ -54,8 +54,7 @@ export function resumePage(r: Respondent): CompiledBlock {
 }
 
 /** Pages up to the furthest one reached can be revisited (browser back, "Vorige"). */
-export function mayVisit(r: Respondent, block: CompiledBlock): boolean {
-  const pages = pagesOf(r);
+export function mayVisit(r: Respondent, block: CompiledBlock, pages = pagesOf(r)): boolean {
   const furthest = Math.max(r.draft?.furthest_page ?? -1, pages[0]!.index);
   return pages.includes(block) && block.index <= furthest;
 }

@@ -23,7 +23,7 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
   const mailings = await db
     .selectFrom('outbox as o')
     .innerJoin('invitees as i', 'i.id', 'o.invitee_id')
-    .select((eb) => ['o.mailing_id', eb.fn.countAll<number>().as('n'), sql<string>`json_array(${sql.join(stratumColumns.length > 0 ? stratumColumns : [sql`null`])})`.as('stratum')])
+    .select((eb) => ['o.mailing_id', eb.fn.countAll<number>().as('n'), (stratumColumns.length > 0 ? sql<string>`json_array(${sql.join(stratumColumns)})` : sql<string>`'[]'`).as('stratum')])
     .where('o.survey_id', '=', survey.id)
     .where('o.status', '=', 'sent')
     .groupBy(['o.mailing_id', 'stratum'])
@@ -32,7 +32,7 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
   await db.transaction().execute(async (trx) => {
     for (const [stratum, counts] of ledger) {
       const key = JSON.stringify(strata.map((s) => stratum[s] ?? null));
-      const sent = Object.fromEntries(mailings.filter((m) => m.stratum === key || (strata.length === 0 && m.stratum === '[null]')).map((m) => [m.mailing_id, Number(m.n)]));
+      const sent = Object.fromEntries(mailings.filter((m) => m.stratum === key).map((m) => [m.mailing_id, Number(m.n)]));
       const value: StratumCounts = { ledger: counts, mailings: sent };
       await trx.insertInto('stratum_counts').values({ survey_id: survey.id, stratum: JSON.stringify(stratum), counts: JSON.stringify(value) }).execute();
     }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../db/connection.ts';
 import { hashQuestionnaire, saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
-import { getSurvey, type SurveyRow } from '../db/surveys.ts';
+import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/surveys.ts';
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
 import { checkSurveyDefinition, type SurveyDefinition } from '../domain/survey/definition.ts';
@@ -77,10 +77,10 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
       closes_at: plan.closesAt.toISOString(),
     };
     if (existing) {
-      await trx.updateTable('surveys').set(row).where('id', '=', definition.id).execute();
+      await updateSurvey(trx, definition.id, row);
       return 'updated' as const;
     }
-    await trx.insertInto('surveys').values({ id: definition.id, ...row, closed_at: null, created_at: now.toISOString(), frozen_at: null, purged_at: null }).execute();
+    await insertSurvey(trx, { id: definition.id, ...row, closed_at: null, created_at: now.toISOString(), frozen_at: null, purged_at: null });
     return 'created' as const;
   });
 }

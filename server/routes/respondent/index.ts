@@ -100,14 +100,13 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   const answersBefore = (r: Respondent, block: CompiledBlock): Answers =>
     Object.fromEntries(Object.entries(r.answers).filter(([key]) => r.questionnaire.items.get(key.split('.')[0]!)?.block !== block));
 
-  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200) => {
+  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, pages: CompiledBlock[], block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200) => {
     const q = r.questionnaire;
     const lang = languageOf(request, reply, q.languages);
     const ui = uiText(lang);
     const env = environment(q, answersBefore(r, block), r.sample);
     const ctx = { q, block, env, form, errors, lang, ui };
     const items = buildItems(ctx);
-    const pages = pagesOf(r);
     const position = pages.findIndex((p) => p.id === block.id);
     const pageTitle = block.def.title ? renderText(q, block.def.title, lang, env) : undefined;
     return reply.code(status).view('pages/page.hbs', {
@@ -157,9 +156,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     if (!r) return expired(request, reply);
     if (situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
     const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
-    if (!block || !mayVisit(r, block)) return reply.redirect('/q', 303);
+    const pages = pagesOf(r);
+    if (!block || !mayVisit(r, block, pages)) return reply.redirect('/q', 303);
     const items = shownItems(block, environment(r.questionnaire, answersBefore(r, block), r.sample));
-    return renderPage(request, reply, r, block, answersToForm(items, r.answers), []);
+    return renderPage(request, reply, r, pages, block, answersToForm(items, r.answers), []);
   });
 
   app.post<Route>('/q/p/:page', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
@@ -168,7 +168,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const now = app.config.now();
     if (situationOf(r, now) !== 'answering') return reply.redirect('/q', 303);
     const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
-    if (!block || !mayVisit(r, block)) return reply.redirect('/q', 303);
+    const pages = pagesOf(r);
+    if (!block || !mayVisit(r, block, pages)) return reply.redirect('/q', 303);
 
     const form = bodyToForm(request.body);
     const direction = form._action?.[0] === 'previous' ? 'previous' : 'next';
@@ -181,7 +182,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
     let pageAnswers = parsed.answers;
     if (errors.length > 0) {
-      if (direction === 'next') return renderPage(request, reply, r, block, form, errors, 422);
+      if (direction === 'next') return renderPage(request, reply, r, pages, block, form, errors, 422);
       // Going back never loses anything: valid answers are saved, an invalid one keeps its old value.
       const invalid = new Set(errors.map((e) => e.field.split('.')[0]!));
       pageAnswers = Object.fromEntries(Object.entries({ ...pageAnswers }).filter(([key]) => !invalid.has(key.split('.')[0]!)));
