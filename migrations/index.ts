@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
 import * as fieldwork from './0002_fieldwork.ts';
 import * as counted from './0003_counted.ts';
+import * as admin from './0004_admin.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_fieldwork': fieldwork,
   '0003_counted': counted,
+  '0004_admin': admin,
 };
 
 export const migrationProvider: MigrationProvider = {

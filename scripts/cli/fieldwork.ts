@@ -1,7 +1,8 @@
 // Fieldwork commands: create a survey from its definition, import the sample frame, show the
 // schedule, send, mark dispositions, close and purge. Each returns an exit code.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openDatabase, type Db } from '../../server/db/connection.ts';
 import { findInviteeByEmail, markNotEligible, markRefused } from '../../server/db/invitees.ts';
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
@@ -16,6 +17,9 @@ import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { purgeSurvey } from '../../server/usecases/purge.ts';
+import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
+import { audit } from '../../server/db/audit.ts';
+import { cliActor } from './actor.ts';
 import { surveyStatus, type StatusRow } from '../../server/usecases/status.ts';
 import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
@@ -319,5 +323,33 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
   ctx.io.out(line(headers));
   for (const b of body) ctx.io.out(line(b));
   ctx.io.out('response = complete + partial (counting rule); moe95 = 95% margin of error in points, finite-population corrected; flag: n < 30 onvoldoende betrouwbaar, n < 50 indicatief');
+  return 0;
+}
+
+export async function exportCommand(ctx: CliContext, surveyArg: string, format: string, outDir: string | undefined): Promise<number> {
+  const formats = format === 'all' ? (Object.keys(EXPORT_FORMATS) as ExportFormat[]) : [format as ExportFormat];
+  if (!formats.every((f) => f in EXPORT_FORMATS)) {
+    ctx.io.err(`unknown format "${format}": use ${Object.keys(EXPORT_FORMATS).join(', ')} or all`);
+    return 2;
+  }
+  if (formats.length > 1 && !outDir) {
+    ctx.io.err('--format all writes several files: give a folder with --out');
+    return 2;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  for (const f of formats) {
+    const result = await exportSurvey(ctx.db, survey, questionnaire, f);
+    if (outDir) {
+      const file = join(outDir, result.fileName);
+      writeFileSync(file, result.body);
+      ctx.io.out(`${file}: ${EXPORT_FORMATS[f].description}, ${result.responses} responses`);
+    } else {
+      ctx.io.out(result.body.trimEnd());
+    }
+  }
+  await audit(ctx.db, { actor: cliActor(), action: 'export', surveyId: survey.id, detail: formats.join(', ') }, ctx.config.now());
   return 0;
 }

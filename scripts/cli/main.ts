@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
-import { closeCommand, createCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
+import { closeCommand, createCommand, exportCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -89,6 +90,31 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<survey>', 'survey id, or its definition file')
     .option('--format <format>', 'table, csv or json', 'table')
     .action((survey: string, options: { format: string }) => withDb((ctx) => statusCommand(ctx, survey, options.format)));
+
+  program
+    .command('export')
+    .description('analysts: the anonymous responses as CSV (weighted, random order), the codebook, SPSS syntax, the topline per stratum')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--format <format>', 'csv, codebook, codebook-json, sps, topline, or all', 'csv')
+    .option('--out <folder>', 'write files into this folder (default: print to stdout)')
+    .action((survey: string, options: { format: string; out?: string }) => withDb((ctx) => exportCommand(ctx, survey, options.format, options.out)));
+
+  const admin = program.command('admin').description('accounts for the /admin dashboard');
+  admin
+    .command('add')
+    .description('add an account, or set a new password and role; the password is read from the terminal or stdin')
+    .argument('<email>', 'the email address to sign in with')
+    .option('--role <role>', 'fieldwork (response per stratum, mailings) or analyst (also response data and exports)', 'fieldwork')
+    .action((email: string, options: { role: string }) => withDb((ctx) => adminAddCommand(ctx, email, options.role)));
+  admin
+    .command('list')
+    .description('list the accounts')
+    .action(() => withDb((ctx) => adminListCommand(ctx)));
+  admin
+    .command('disable')
+    .description('disable an account and end its sessions')
+    .argument('<email>')
+    .action((email: string) => withDb((ctx) => adminDisableCommand(ctx, email)));
 
   program
     .command('close')

@@ -112,6 +112,36 @@ export interface ResponseTable {
   answers: string;
   strata: string;
   status: 'complete' | 'partial';
+  /** Partial responses: index of the first page never submitted (from there on: not reached). */
+  reached_page: number | null;
+}
+
+export type AdminRole = 'fieldwork' | 'analyst';
+
+export interface AdminAccountTable {
+  email: string;
+  /** scrypt$N$r$p$salt$hash (base64): never the password. */
+  password_hash: string;
+  role: AdminRole;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+/** Server-side admin sessions; the cookie holds the token, the table only its sha256. */
+export interface AdminSessionTable {
+  token_hash: string;
+  email: string;
+  expires_at: string;
+}
+
+/** Every admin action: who, what, when, on which survey. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  survey_id: string | null;
+  detail: string | null;
 }
 
 export interface Database {
@@ -122,4 +152,7 @@ export interface Database {
   responses: ResponseTable;
   outbox: OutboxTable;
   stratum_counts: StratumCountsTable;
+  admin_accounts: AdminAccountTable;
+  admin_sessions: AdminSessionTable;
+  audit_log: AuditLogTable;
 }

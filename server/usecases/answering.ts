@@ -142,7 +142,7 @@ function carriedStrata(r: Respondent): Record<string, string> {
   return Object.fromEntries(carry.filter((f) => r.sample[f] !== undefined).map((f) => [f, r.sample[f]!]));
 }
 
-async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complete' | 'partial'): Promise<void> {
+async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complete'): Promise<void> {
   await insertResponse(trx, {
     survey_id: r.survey.id,
     questionnaire_id: r.questionnaire.id,
@@ -151,6 +151,7 @@ async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complet
     answers: JSON.stringify(answers),
     strata: JSON.stringify(carriedStrata(r)),
     status,
+    reached_page: null,
   });
   await deleteDraft(trx, r.draftKey);
 }
@@ -177,6 +178,8 @@ export async function closeSurvey(db: Db, survey: SurveyRow, questionnaire: Ques
           answers: draft.answers,
           strata: draft.strata,
           status: 'partial',
+          // The furthest page the respondent was shown and never submitted: from there on, not reached.
+          reached_page: draft.furthest_page,
         });
         partial++;
       } else {

@@ -15,6 +15,7 @@ import type { Db } from '../db/connection.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { aaporRates, marginOfError, reliabilityFlag, responseRate, sumDispositions, type AaporRates, type Dispositions, type Reliability } from '../domain/metrics/index.ts';
 import { definitionOf } from './surveys.ts';
+import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import type { StratumCounts } from './purge.ts';
 
 export interface StatusRow {
@@ -73,19 +74,23 @@ function row(stratum: StatusRow['stratum'], kind: StatusRow['kind'], c: LedgerCo
   };
 }
 
-function add(a: LedgerCounts, b: LedgerCounts): LedgerCounts {
+export function addCounts(a: LedgerCounts, b: LedgerCounts): LedgerCounts {
   const sum: LedgerCounts = { invited: a.invited + b.invited, bounced: a.bounced + b.bounced, opened: a.opened + b.opened, started: a.started + b.started, refused: a.refused + b.refused, d: sumDispositions([a.d, b.d]) };
   if (a.population !== undefined || b.population !== undefined) sum.population = (a.population ?? a.invited) + (b.population ?? b.invited);
   return sum;
 }
 
-const EMPTY: LedgerCounts = { invited: 0, bounced: 0, opened: 0, started: 0, refused: 0, d: { I: 0, P: 0, R: 0, NC: 0, O: 0, UH: 0, UO: 0, NE: 0 } };
+export const EMPTY_COUNTS: LedgerCounts = { invited: 0, bounced: 0, opened: 0, started: 0, refused: 0, d: { I: 0, P: 0, R: 0, NC: 0, O: 0, UH: 0, UO: 0, NE: 0 } };
 
 export async function surveyStatus(db: Db, survey: SurveyRow): Promise<StatusRow[]> {
   const def = definitionOf(survey);
-  const strata = def.sample.strata;
-  const perStratum = survey.purged_at ? await countsAfterPurge(db, survey.id) : await countsFromLedger(db, survey.id, strata);
+  const perStratum = survey.purged_at ? await countsAfterPurge(db, survey.id) : await countsFromLedger(db, survey.id, def.sample.strata);
+  return statusRows(def, perStratum);
+}
 
+/** The status table from counts per stratum: strata rows, subtotals per first stratum, total. */
+export function statusRows(def: SurveyDefinition, perStratum: Map<Record<string, string | null>, LedgerCounts>): StatusRow[] {
+  const strata = def.sample.strata;
   // Population sizes are given per value of one stratum column.
   const populationField = strata.length === 1 ? strata[0]! : undefined;
   const populations = populationField ? def.sample.population?.[populationField] : undefined;
@@ -102,18 +107,29 @@ export async function surveyStatus(db: Db, survey: SurveyRow): Promise<StatusRow
     for (const value of [...new Set(sorted.map(([s]) => s[first] ?? null))]) {
       const group = sorted.filter(([s]) => (s[first] ?? null) === value);
       for (const [s, c] of group) rows.push(row(s, 'stratum', c));
-      rows.push(row({ [first]: value }, 'subtotal', group.reduce((a, [, c]) => add(a, c), EMPTY)));
+      rows.push(row({ [first]: value }, 'subtotal', group.reduce((a, [, c]) => addCounts(a, c), EMPTY_COUNTS)));
     }
   } else {
     for (const [s, c] of sorted) rows.push(row(s, 'stratum', c));
   }
-  rows.push(row({}, 'total', sorted.reduce((a, [, c]) => add(a, c), EMPTY)));
+  rows.push(row({}, 'total', sorted.reduce((a, [, c]) => addCounts(a, c), EMPTY_COUNTS)));
   return rows;
 }
 
-/** Ledger counts per stratum combination, in one grouped query. */
-export async function countsFromLedger(db: Db, surveyId: string, strata: string[]): Promise<Map<Record<string, string | null>, LedgerCounts>> {
-  const columns = strata.map((s, i) => sql`json_extract(sample, ${`$.${s}`}) as ${sql.ref(`s${i}`)}`);
+/** Ledger counts per combination of sample fields and the date responses were counted. */
+export interface LedgerCell {
+  values: Record<string, string | null>;
+  /** The date the counting rule was reached (null: not a response). */
+  countedOn: string | null;
+  counts: LedgerCounts;
+}
+
+/**
+ * The ledger in one grouped query: counts per combination of `fields` and counted date. The
+ * status table, the response curve and the weights are all sums over these cells.
+ */
+export async function ledgerBreakdown(db: Db, surveyId: string, fields: readonly string[]): Promise<LedgerCell[]> {
+  const columns = fields.map((s, i) => sql`json_extract(sample, ${`$.${s}`}) as ${sql.ref(`s${i}`)}`);
   const disposition = sql`case
       when state = 'not_eligible' then 'NE'
       when state = 'submitted' then 'I'
@@ -122,9 +138,9 @@ export async function countsFromLedger(db: Db, surveyId: string, strata: string[
       when state = 'bounced' then 'NC'
       when started_on is not null or opened_on is not null then 'R'
       else 'UO' end`;
-  const groupBy = strata.length > 0 ? sql`group by ${sql.join(strata.map((_, i) => sql.ref(`s${i}`)))}` : sql``;
+  const day = sql`case when counted_on is not null then counted_on when state = 'submitted' then submitted_on end`;
   const result = await sql<Record<string, string | number | null>>`
-    select ${sql.join([...columns, sql`1 as one`])},
+    select ${sql.join([...columns, sql`${day} as counted`])},
       count(*) as invited,
       sum(state = 'bounced') as bounced,
       sum(opened_on is not null) as opened,
@@ -132,25 +148,42 @@ export async function countsFromLedger(db: Db, surveyId: string, strata: string[
       sum(state = 'refused') as refused,
       sum(d = 'I') as I, sum(d = 'P') as P, sum(d = 'R') as R, sum(d = 'NC') as NC, sum(d = 'UO') as UO, sum(d = 'NE') as NE
     from (select *, ${disposition} as d from invitees where survey_id = ${surveyId})
-    ${groupBy}`.execute(db);
-  const map = new Map<Record<string, string | null>, LedgerCounts>();
-  for (const r of result.rows) {
-    if (Number(r.invited) === 0) continue;
-    const stratum = Object.fromEntries(strata.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null]));
+    group by ${sql.join([...fields.map((_, i) => sql.ref(`s${i}`)), sql.ref('counted')])}`.execute(db);
+  return result.rows.map((r) => {
     const n = (k: string) => Number(r[k] ?? 0);
-    map.set(stratum, {
-      invited: n('invited'),
-      bounced: n('bounced'),
-      opened: n('opened'),
-      started: n('started'),
-      refused: n('refused'),
-      d: { I: n('I'), P: n('P'), R: n('R'), NC: n('NC'), O: 0, UH: 0, UO: n('UO'), NE: n('NE') },
-    });
-  }
-  return map;
+    return {
+      values: Object.fromEntries(fields.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null])),
+      countedOn: (r.counted as string | null) ?? null,
+      counts: {
+        invited: n('invited'),
+        bounced: n('bounced'),
+        opened: n('opened'),
+        started: n('started'),
+        refused: n('refused'),
+        d: { I: n('I'), P: n('P'), R: n('R'), NC: n('NC'), O: 0, UH: 0, UO: n('UO'), NE: n('NE') },
+      },
+    };
+  });
 }
 
-async function countsAfterPurge(db: Db, surveyId: string): Promise<Map<Record<string, string | null>, LedgerCounts>> {
+/** Sums ledger cells per combination of `strata` (a subset of the fields they were grouped by). */
+export function countsPerStratum(cells: readonly LedgerCell[], strata: readonly string[]): Map<Record<string, string | null>, LedgerCounts> {
+  const byKey = new Map<string, [Record<string, string | null>, LedgerCounts]>();
+  for (const cell of cells) {
+    const stratum = Object.fromEntries(strata.map((s) => [s, cell.values[s] ?? null]));
+    const key = JSON.stringify(stratum);
+    const entry = byKey.get(key);
+    byKey.set(key, [stratum, entry ? addCounts(entry[1], cell.counts) : cell.counts]);
+  }
+  return new Map([...byKey.values()]);
+}
+
+/** Ledger counts per stratum combination, in one grouped query. */
+export async function countsFromLedger(db: Db, surveyId: string, strata: string[]): Promise<Map<Record<string, string | null>, LedgerCounts>> {
+  return countsPerStratum(await ledgerBreakdown(db, surveyId, strata), strata);
+}
+
+export async function countsAfterPurge(db: Db, surveyId: string): Promise<Map<Record<string, string | null>, LedgerCounts>> {
   const rows = await db.selectFrom('stratum_counts').selectAll().where('survey_id', '=', surveyId).execute();
   const map = new Map<Record<string, string | null>, LedgerCounts>();
   for (const r of rows) {

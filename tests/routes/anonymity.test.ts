@@ -72,10 +72,10 @@ function allText(db: SQLite.Database): string {
 }
 
 describe('the answer store', () => {
-  it('holds a random id, the questionnaire, the answers, the carried strata and complete/partial: nothing else', () => {
+  it('holds a random id, the questionnaire, the answers, the carried strata, complete/partial and for partial ones the page of the break-off: nothing else', () => {
     const db = copyOfDatabase();
     const columns = (db.prepare('pragma table_info(responses)').all() as { name: string }[]).map((c) => c.name);
-    expect(columns).toEqual(['id', 'survey_id', 'questionnaire_id', 'questionnaire_version', 'questionnaire_hash', 'answers', 'strata', 'status']);
+    expect(columns).toEqual(['id', 'survey_id', 'questionnaire_id', 'questionnaire_version', 'questionnaire_hash', 'answers', 'strata', 'status', 'reached_page']);
     const drafts = (db.prepare('pragma table_info(drafts)').all() as { name: string }[]).map((c) => c.name);
     expect(drafts).toEqual(['key', 'survey_id', 'answers', 'strata', 'current_page', 'furthest_page', 'version']);
   });

@@ -26,6 +26,32 @@ export const SurveyDefinitionSchema = z.strictObject({
         .describe('Population size per value of a stratum, e.g. {"functie": {"burgemeester": 342}}; default: the number invited.'),
     })
     .default({ strata: [], carry: [] }),
+  weighting: z
+    .strictObject({
+      cells: z
+        .array(
+          z.strictObject({
+            where: z.record(FieldName, z.union([z.string(), z.array(z.string()).min(1)])).optional().describe('Only responses with these values (a value or a list) fall under this rule.'),
+            by: z.array(FieldName).min(1).describe('The carried columns whose values make the cell, e.g. ["bestuurslaag", "functie"].'),
+          }),
+        )
+        .min(1)
+        .describe('Rules for the weighting cell of a response; the first rule that matches decides. E.g. functie within gemeenten, bestuurslaag otherwise.'),
+      target: z
+        .enum(['population', 'invited'])
+        .describe('What the weights aim at: the explicit population table below, or the number invited per cell (what the Monitor 2024 weights behave as).'),
+      population: z
+        .array(z.strictObject({ cell: z.record(FieldName, z.string()), size: z.number().int().positive() }))
+        .optional()
+        .describe('Population size per cell, e.g. {"cell": {"bestuurslaag": "gemeente", "functie": "burgemeester"}, "size": 342}.'),
+    })
+    .optional()
+    .describe('Post-stratification: weight = population share / response share per cell, from counts. Leave out for unweighted results.'),
+  reporting: z
+    .strictObject({
+      minCell: z.number().int().min(1).default(5).describe('Counts below this (k) are suppressed on dashboards and in toplines, and small strata show no response dates.'),
+    })
+    .default({ minCell: 5 }),
   calendar: CalendarSchema,
   mail: z.strictObject({
     from: z.string().min(3).describe('Sender, e.g. "Onderzoeksbureau <onderzoek@bureau.nl>".'),
@@ -79,6 +105,7 @@ export function checkSurveyDefinition(
       if (options && options.length > 0 && !options.includes(value)) problems.push({ path: ['sample', 'population', field, value], message: `"${value}" is not a value of ${field} (${options.join(', ')})` });
     }
   }
+  problems.push(...weightingProblems(def));
   for (const column of columns) {
     if ((CONTACT_COLUMNS as readonly string[]).includes(column)) problems.push({ path: ['sample'], message: `"${column}" is contact data and cannot be a stratum or sample field` });
   }
@@ -94,4 +121,28 @@ export function checkSurveyDefinition(
   });
   if (problems.length > 0 || !planned.ok) return { ok: false, problems };
   return { ok: true, definition: def, questionnaire: q, plan: planned.plan };
+}
+
+function weightingProblems(def: SurveyDefinition): Problem[] {
+  const w = def.weighting;
+  if (!w) return [];
+  const problems: Problem[] = [];
+  w.cells.forEach((rule, i) => {
+    for (const [j, field] of rule.by.entries()) {
+      // Responses are weighted by what they carry; a cell column they lack cannot be weighted.
+      if (!def.sample.carry.includes(field)) problems.push({ path: ['weighting', 'cells', i, 'by', j], message: `"${field}" is not carried onto responses (sample.carry: ${def.sample.carry.join(', ') || 'none'})` });
+    }
+    for (const field of Object.keys(rule.where ?? {})) {
+      if (!def.sample.carry.includes(field)) problems.push({ path: ['weighting', 'cells', i, 'where', field], message: `"${field}" is not carried onto responses (sample.carry: ${def.sample.carry.join(', ') || 'none'})` });
+    }
+  });
+  if (w.target === 'population' && !w.population) problems.push({ path: ['weighting', 'population'], message: 'target "population" needs the population table (or choose target "invited")' });
+  if (w.target === 'invited' && w.population) problems.push({ path: ['weighting', 'population'], message: 'a population table is only used with target "population"' });
+  const shapes = w.cells.map((r) => [...r.by].sort().join(','));
+  (w.population ?? []).forEach((entry, i) => {
+    if (!shapes.includes(Object.keys(entry.cell).sort().join(','))) {
+      problems.push({ path: ['weighting', 'population', i, 'cell'], message: `this cell has the columns ${Object.keys(entry.cell).join(', ') || 'none'}; the rules make cells of ${[...new Set(w.cells.map((r) => r.by.join(', ')))].join(' or ')}` });
+    }
+  });
+  return problems;
 }

@@ -1,0 +1,128 @@
+// Weights and exports of a survey's anonymous responses. Weights come from counts: responses per
+// weighting cell (from the response store for exports, from the ledger's counted responses on
+// the dashboard) against the target (an explicit population table, or the number invited).
+
+import { randomInt } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import { listResponses } from '../db/responses.ts';
+import type { SurveyRow } from '../db/surveys.ts';
+import { codebook, codebookMarkdown, exportSchema, responsesCsv, spssSyntax, textWidths, toplineCsv, type Cell, type ExportInfo, type ResponseRecord } from '../domain/analysis/index.ts';
+import type { Answers, Questionnaire } from '../domain/questionnaire/index.ts';
+import type { SurveyDefinition } from '../domain/survey/definition.ts';
+import { cellOf, tally, weightTable, type Cell as WeightCell, type Weighting, type WeightTable } from '../domain/survey/weighting.ts';
+import { definitionOf, SurveyError } from './surveys.ts';
+import type { StratumCounts } from './purge.ts';
+
+type CellCounts = Map<string, { cell: WeightCell; count: number }>;
+
+/** Invited per weighting cell: from the ledger, or after purge from the counts kept per stratum. */
+async function invitedPerCell(db: Db, survey: SurveyRow, def: SurveyDefinition, weighting: Weighting, counted = false): Promise<CellCounts> {
+  const fields = [...new Set(weighting.cells.flatMap((r) => [...r.by, ...Object.keys(r.where ?? {})]))];
+  const counts: CellCounts = new Map();
+  if (survey.purged_at) {
+    const missing = fields.filter((f) => !def.sample.strata.includes(f));
+    if (missing.length > 0) throw new SurveyError(`the contact data of ${survey.id} was purged and only counts per stratum remain; the weighting column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the strata`);
+    const rows = await db.selectFrom('stratum_counts').select(['stratum', 'counts']).where('survey_id', '=', survey.id).execute();
+    for (const r of rows) {
+      const c = JSON.parse(r.counts) as StratumCounts;
+      tally(weighting, counts, JSON.parse(r.stratum) as Record<string, string>, counted ? c.ledger.d.I + c.ledger.d.P : c.ledger.invited);
+    }
+    return counts;
+  }
+  const columns = fields.map((f, i) => sql`json_extract(sample, ${`$.${f}`}) as ${sql.ref(`f${i}`)}`);
+  const where = counted ? sql`and (state = 'submitted' or counted_on is not null)` : sql``;
+  const result = await sql<Record<string, string | number | null>>`
+    select ${sql.join([...columns, sql`count(*) as n`])} from invitees where survey_id = ${survey.id} ${where}
+    group by ${sql.join(fields.map((_, i) => sql.ref(`f${i}`)))}`.execute(db);
+  for (const r of result.rows) tally(weighting, counts, Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] as string | null])), Number(r.n));
+  return counts;
+}
+
+export function describeWeighting(weighting: Weighting): string {
+  const rules = weighting.cells.map((r) => (r.where ? `${r.by.join(' x ')} where ${Object.entries(r.where).map(([f, v]) => `${f} is ${Array.isArray(v) ? v.join(' or ') : v}`).join(' and ')}` : r.by.join(' x '))).join('; otherwise ');
+  const target = weighting.target === 'population' ? 'the population table in the survey definition' : 'the number invited per cell (the invited counts stand in for the population)';
+  return `post-stratification by ${rules}; target: ${target}; weight = population share / response share, from counts.`;
+}
+
+/** Weights on the dashboard: the ledger's counted responses per cell against the target. */
+export async function ledgerWeights(db: Db, survey: SurveyRow): Promise<WeightTable | undefined> {
+  const def = definitionOf(survey);
+  if (!def.weighting) return undefined;
+  const responses = await invitedPerCell(db, survey, def, def.weighting, true);
+  const invited = def.weighting.target === 'invited' ? await invitedPerCell(db, survey, def, def.weighting) : new Map();
+  return weightTable(def.weighting, responses, invited);
+}
+
+export type ExportFormat = 'csv' | 'codebook' | 'codebook-json' | 'sps' | 'topline';
+export const EXPORT_FORMATS: Record<ExportFormat, { suffix: string; type: string; description: string }> = {
+  csv: { suffix: 'responses.csv', type: 'text/csv; charset=utf-8', description: 'responses, one row each, in random order' },
+  codebook: { suffix: 'codebook.md', type: 'text/markdown; charset=utf-8', description: 'codebook (Markdown)' },
+  'codebook-json': { suffix: 'codebook.json', type: 'application/json; charset=utf-8', description: 'codebook (JSON)' },
+  sps: { suffix: 'responses.sps', type: 'text/plain; charset=utf-8', description: 'SPSS syntax reading the CSV' },
+  topline: { suffix: 'topline.csv', type: 'text/csv; charset=utf-8', description: 'topline per stratum' },
+};
+
+export function exportFileName(survey: SurveyRow, format: ExportFormat): string {
+  return `${survey.id}-${EXPORT_FORMATS[format].suffix}`;
+}
+
+export interface ExportResult {
+  fileName: string;
+  contentType: string;
+  body: string;
+  responses: number;
+}
+
+/**
+ * One export file. Every call codes the responses afresh and shuffles them: the order of rows
+ * says nothing about the order of arrival.
+ */
+export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, format: ExportFormat, options: { lang?: string } = {}): Promise<ExportResult> {
+  const def = definitionOf(survey);
+  const stored = await listResponses(db, survey.id);
+  const records: ResponseRecord[] = stored.map((r) => ({ answers: JSON.parse(r.answers) as Answers, strata: JSON.parse(r.strata) as Record<string, string>, status: r.status, reachedPage: r.reached_page }));
+  const schema = exportSchema(q, { carry: def.sample.carry, weighted: def.weighting !== undefined, ...(options.lang ? { lang: options.lang } : {}) });
+
+  let weightOf: (r: ResponseRecord) => number | null = () => null;
+  let weighting: string | undefined;
+  if (def.weighting) {
+    const w = def.weighting;
+    const responses: CellCounts = new Map();
+    for (const r of records) tally(w, responses, r.strata);
+    const invited = w.target === 'invited' ? await invitedPerCell(db, survey, def, w) : new Map();
+    const table = weightTable(w, responses, invited);
+    const byCell = new Map(table.cells.map((c) => [c.cell, c.weight ?? null]));
+    weightOf = (r) => {
+      const cell = cellOf(w, r.strata);
+      return cell ? (byCell.get(cell.key) ?? null) : null;
+    };
+    weighting = describeWeighting(w);
+  }
+
+  const rows: Cell[][] = records.map((r) => schema.code(r, weightOf(r)));
+  shuffle(rows);
+  const info: ExportInfo = { surveyId: survey.id, title: survey.title, questionnaireId: q.id, questionnaireVersion: q.version, ...(weighting ? { weighting } : {}) };
+  const meta = EXPORT_FORMATS[format];
+  const result = (body: string): ExportResult => ({ fileName: exportFileName(survey, format), contentType: meta.type, body, responses: rows.length });
+  switch (format) {
+    case 'csv':
+      return result(responsesCsv(schema.variables, rows));
+    case 'codebook':
+      return result(codebookMarkdown(codebook(info, schema.variables, rows)));
+    case 'codebook-json':
+      return result(`${JSON.stringify(codebook(info, schema.variables, rows), null, 2)}\n`);
+    case 'sps':
+      return result(spssSyntax(info, schema.variables, textWidths(schema.variables, rows), exportFileName(survey, 'csv')));
+    case 'topline':
+      return result(toplineCsv(schema.variables, rows, { strata: def.sample.strata.filter((s) => def.sample.carry.includes(s)), minCell: def.reporting.minCell }));
+  }
+}
+
+/** Fisher-Yates with the CSPRNG: no seed to recover, no order to read. */
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
