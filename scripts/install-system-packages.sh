@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests need beyond Node: GNU PSPP (the SPSS syntax export is loaded in it).
+# Installs only what is missing; needs root (or sudo) the first time.
+set -euo pipefail
+
+missing=()
+command -v pspp >/dev/null 2>&1 || missing+=(pspp)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
