@@ -5,12 +5,14 @@ import * as initial from './0001_initial.ts';
 import * as fieldwork from './0002_fieldwork.ts';
 import * as counted from './0003_counted.ts';
 import * as admin from './0004_admin.ts';
+import * as overview from './0005_ledger_overview.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_fieldwork': fieldwork,
   '0003_counted': counted,
   '0004_admin': admin,
+  '0005_ledger_overview': overview,
 };
 
 export const migrationProvider: MigrationProvider = {

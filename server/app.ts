@@ -9,6 +9,8 @@ import mailerPlugin from './plugins/mailer.ts';
 import securityPlugin from './plugins/security.ts';
 import viewsPlugin from './plugins/views.ts';
 import respondentRoutes from './routes/respondent/index.ts';
+import adminRoutes from './routes/admin/index.ts';
+import { adminText } from './i18n/admin.ts';
 
 /** Request logs never show a code or token, nor who asked (no IP address, no user agent). */
 export function redactUrl(url: string): string {
@@ -36,16 +38,20 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    const ui = uiText(request.cookies?.lang ?? 'nl');
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // A malformed, oversized or forged request gets a plain 400 (or its own 4xx), never a stack trace.
+    const code = status < 500 && status !== 403 && status !== 429 ? 400 : status;
+    if (request.url.startsWith('/admin')) {
+      const t = adminText(request.cookies?.lang);
+      return reply.code(code).adminView('admin/message.hbs', { t, title: status === 429 ? t.tooManyAttempts : status >= 500 ? 'Error' : 'Bad request', text: '' });
+    }
+    const ui = uiText(request.cookies?.lang ?? 'nl');
     const [title, text] =
       status === 429
         ? [ui.tooManyAttempts, '']
         : status >= 500
           ? [ui.serverErrorTitle, ui.serverErrorText]
           : [ui.badRequestTitle, ui.badRequestText];
-    // A malformed, oversized or forged request gets a plain 400 (or its own 4xx), never a stack trace.
-    const code = status < 500 && status !== 403 && status !== 429 ? 400 : status;
     return reply.code(code).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs: text ? [text] : [], link: { href: '/', label: ui.startTitle } });
   });
   app.setNotFoundHandler(async (request, reply) => {
@@ -54,6 +60,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   });
 
   await app.register(respondentRoutes);
+  await app.register(adminRoutes);
   await app.register(mailerPlugin);
   return app;
 }

@@ -13,6 +13,8 @@ export interface AppConfig {
   questionnairesDir: string;
   /** Wrong codes per client per minute before 429. */
   codeAttemptsPerMinute: number;
+  /** Failed admin sign-ins per client per minute before 429 (default 5). */
+  loginAttemptsPerMinute?: number;
   /** Fastify's logger setting. */
   logger: boolean | { level: string };
   /** The clock; tests move it. */

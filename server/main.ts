@@ -15,6 +15,7 @@ if (links.length > 0) {
   console.log(`\n${created ? 'Created the' : 'The'} demo survey (OWB 2024) in ${config.databasePath}. Open one of these invitations:\n`);
   for (const l of links) console.log(`  ${l.functie.padEnd(13)} ${l.link}\n  ${''.padEnd(13)} or type code ${l.code} at ${config.publicUrl}/\n`);
   if (config.mail && !config.mail.smtpUrl) console.log(`Without SMTP_URL, the mails the survey sends are written to ${config.mail.dir}/ as .eml files.\n`);
+  console.log(`The fieldwork dashboard is at ${config.publicUrl}/admin; add an account with: npx survey admin add you@example.org --role analyst\n`);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -9,6 +9,12 @@ import Handlebars from 'handlebars';
 
 const templatesDir = fileURLToPath(new URL('../../templates/', import.meta.url));
 
+declare module 'fastify' {
+  interface FastifyReply {
+    adminView: FastifyReply['view'];
+  }
+}
+
 export default fp(async (app) => {
   const partials = Object.fromEntries(
     readdirSync(`${templatesDir}partials`)
@@ -22,6 +28,15 @@ export default fp(async (app) => {
     options: { partials },
     // Templates are compiled once; restart the server after editing them.
     production: true,
+  });
+  // The admin pages have their own layout; @fastify/view takes one layout per registration.
+  await app.register(fastifyView, {
+    engine: { handlebars: Handlebars.create() },
+    root: templatesDir,
+    layout: 'layouts/admin.hbs',
+    options: { partials },
+    production: true,
+    propertyName: 'adminView',
   });
   await app.register(fastifyStatic, { root: `${templatesDir}assets`, prefix: '/assets/', index: false, maxAge: '1h' });
 });

@@ -10,14 +10,14 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { codebook, codebookMarkdown, exportSchema, responsesCsv, spssSyntax, textWidths, toplineCsv, type Cell, type ExportInfo, type ResponseRecord } from '../domain/analysis/index.ts';
 import type { Answers, Questionnaire } from '../domain/questionnaire/index.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { cellOf, tally, weightTable, type Cell as WeightCell, type Weighting, type WeightTable } from '../domain/survey/weighting.ts';
+import { cellOf, tally, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 import type { StratumCounts } from './purge.ts';
 
 type CellCounts = Map<string, { cell: WeightCell; count: number }>;
 
 /** Invited per weighting cell: from the ledger, or after purge from the counts kept per stratum. */
-async function invitedPerCell(db: Db, survey: SurveyRow, def: SurveyDefinition, weighting: Weighting, counted = false): Promise<CellCounts> {
+async function invitedPerCell(db: Db, survey: SurveyRow, def: SurveyDefinition, weighting: Weighting): Promise<CellCounts> {
   const fields = [...new Set(weighting.cells.flatMap((r) => [...r.by, ...Object.keys(r.where ?? {})]))];
   const counts: CellCounts = new Map();
   if (survey.purged_at) {
@@ -26,14 +26,13 @@ async function invitedPerCell(db: Db, survey: SurveyRow, def: SurveyDefinition, 
     const rows = await db.selectFrom('stratum_counts').select(['stratum', 'counts']).where('survey_id', '=', survey.id).execute();
     for (const r of rows) {
       const c = JSON.parse(r.counts) as StratumCounts;
-      tally(weighting, counts, JSON.parse(r.stratum) as Record<string, string>, counted ? c.ledger.d.I + c.ledger.d.P : c.ledger.invited);
+      tally(weighting, counts, JSON.parse(r.stratum) as Record<string, string>, c.ledger.invited);
     }
     return counts;
   }
   const columns = fields.map((f, i) => sql`json_extract(sample, ${`$.${f}`}) as ${sql.ref(`f${i}`)}`);
-  const where = counted ? sql`and (state = 'submitted' or counted_on is not null)` : sql``;
   const result = await sql<Record<string, string | number | null>>`
-    select ${sql.join([...columns, sql`count(*) as n`])} from invitees where survey_id = ${survey.id} ${where}
+    select ${sql.join([...columns, sql`count(*) as n`])} from invitees where survey_id = ${survey.id}
     group by ${sql.join(fields.map((_, i) => sql.ref(`f${i}`)))}`.execute(db);
   for (const r of result.rows) tally(weighting, counts, Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] as string | null])), Number(r.n));
   return counts;
@@ -43,15 +42,6 @@ export function describeWeighting(weighting: Weighting): string {
   const rules = weighting.cells.map((r) => (r.where ? `${r.by.join(' x ')} where ${Object.entries(r.where).map(([f, v]) => `${f} is ${Array.isArray(v) ? v.join(' or ') : v}`).join(' and ')}` : r.by.join(' x '))).join('; otherwise ');
   const target = weighting.target === 'population' ? 'the population table in the survey definition' : 'the number invited per cell (the invited counts stand in for the population)';
   return `post-stratification by ${rules}; target: ${target}; weight = population share / response share, from counts.`;
-}
-
-/** Weights on the dashboard: the ledger's counted responses per cell against the target. */
-export async function ledgerWeights(db: Db, survey: SurveyRow): Promise<WeightTable | undefined> {
-  const def = definitionOf(survey);
-  if (!def.weighting) return undefined;
-  const responses = await invitedPerCell(db, survey, def, def.weighting, true);
-  const invited = def.weighting.target === 'invited' ? await invitedPerCell(db, survey, def, def.weighting) : new Map();
-  return weightTable(def.weighting, responses, invited);
 }
 
 export type ExportFormat = 'csv' | 'codebook' | 'codebook-json' | 'sps' | 'topline';

@@ -126,44 +126,52 @@ export interface LedgerCell {
 
 /**
  * The ledger in one grouped query: counts per combination of `fields` and counted date. The
- * status table, the response curve and the weights are all sums over these cells.
+ * status table, the response curve and the weights are all sums over these cells. The inner
+ * query groups by plain columns in the order of the covering index invitees_overview, so it
+ * streams without sorting; only its (few) groups are parsed and regrouped.
  */
 export async function ledgerBreakdown(db: Db, surveyId: string, fields: readonly string[]): Promise<LedgerCell[]> {
   const columns = fields.map((s, i) => sql`json_extract(sample, ${`$.${s}`}) as ${sql.ref(`s${i}`)}`);
-  const disposition = sql`case
-      when state = 'not_eligible' then 'NE'
-      when state = 'submitted' then 'I'
-      when counted_on is not null then 'P'
-      when state = 'refused' then 'R'
-      when state = 'bounced' then 'NC'
-      when started_on is not null or opened_on is not null then 'R'
-      else 'UO' end`;
   const day = sql`case when counted_on is not null then counted_on when state = 'submitted' then submitted_on end`;
+  const keys = [...fields.map((_, i) => sql.ref(`s${i}`)), sql.ref('counted'), sql.ref('state'), sql.ref('opened'), sql.ref('started'), sql.ref('reached')];
   const result = await sql<Record<string, string | number | null>>`
-    select ${sql.join([...columns, sql`${day} as counted`])},
-      count(*) as invited,
-      sum(state = 'bounced') as bounced,
-      sum(opened_on is not null) as opened,
-      sum(started_on is not null) as started,
-      sum(state = 'refused') as refused,
-      sum(d = 'I') as I, sum(d = 'P') as P, sum(d = 'R') as R, sum(d = 'NC') as NC, sum(d = 'UO') as UO, sum(d = 'NE') as NE
-    from (select *, ${disposition} as d from invitees where survey_id = ${surveyId})
-    group by ${sql.join([...fields.map((_, i) => sql.ref(`s${i}`)), sql.ref('counted')])}`.execute(db);
-  return result.rows.map((r) => {
-    const n = (k: string) => Number(r[k] ?? 0);
-    return {
-      values: Object.fromEntries(fields.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null])),
-      countedOn: (r.counted as string | null) ?? null,
-      counts: {
-        invited: n('invited'),
-        bounced: n('bounced'),
-        opened: n('opened'),
-        started: n('started'),
-        refused: n('refused'),
-        d: { I: n('I'), P: n('P'), R: n('R'), NC: n('NC'), O: 0, UH: 0, UO: n('UO'), NE: n('NE') },
-      },
-    };
-  });
+    select ${sql.join([...columns, sql`${day} as counted`, sql`state`, sql`opened_on is not null as opened`, sql`started_on is not null as started`, sql`counted_on is not null as reached`, sql`sum(n) as n`])}
+    from (
+      select sample, state, counted_on, submitted_on, opened_on, started_on, count(*) as n
+      from invitees where survey_id = ${surveyId}
+      group by sample, state, counted_on, submitted_on, opened_on, started_on)
+    group by ${sql.join(keys)}`.execute(db);
+
+  const cells = new Map<string, LedgerCell>();
+  for (const r of result.rows) {
+    const values = Object.fromEntries(fields.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null]));
+    const countedOn = (r.counted as string | null) ?? null;
+    const key = JSON.stringify([values, countedOn]);
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { values, countedOn, counts: { invited: 0, bounced: 0, opened: 0, started: 0, refused: 0, d: { I: 0, P: 0, R: 0, NC: 0, O: 0, UH: 0, UO: 0, NE: 0 } } }));
+    const n = Number(r.n);
+    const c = cell.counts;
+    c.invited += n;
+    if (r.state === 'bounced') c.bounced += n;
+    if (r.state === 'refused') c.refused += n;
+    if (Number(r.opened)) c.opened += n;
+    if (Number(r.started)) c.started += n;
+    c.d[disposition(String(r.state), Number(r.reached) === 1, Number(r.opened) === 1 || Number(r.started) === 1)] += n;
+  }
+  return [...cells.values()];
+}
+
+/**
+ * The AAPOR disposition of a ledger state, in this order: not eligible NE; submitted I; reached
+ * the counting rule P; refused R; bounced NC; opened or started without reaching it R; else UO.
+ */
+function disposition(state: string, reached: boolean, openedOrStarted: boolean): 'NE' | 'I' | 'P' | 'R' | 'NC' | 'UO' {
+  if (state === 'not_eligible') return 'NE';
+  if (state === 'submitted') return 'I';
+  if (reached) return 'P';
+  if (state === 'refused') return 'R';
+  if (state === 'bounced') return 'NC';
+  return openedOrStarted ? 'R' : 'UO';
 }
 
 /** Sums ledger cells per combination of `strata` (a subset of the fields they were grouped by). */

@@ -7,11 +7,13 @@ export interface CliRun {
   err: string[];
 }
 
-export function cli(env: () => NodeJS.ProcessEnv) {
+/** `secret` answers a password prompt, as a user typing it would. */
+export function cli(env: () => NodeJS.ProcessEnv, secret?: () => string) {
   return async (...args: string[]): Promise<CliRun> => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['node', 'survey', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) }, env());
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), ...(secret ? { readSecret: async () => secret() } : {}) };
+    const code = await main(['node', 'survey', ...args], io, env());
     return { code, out, err };
   };
 }

@@ -2,3 +2,4 @@
 export * from './rates.ts';
 export * from './margin.ts';
 export * from './weights.ts';
+export * from './suppression.ts';

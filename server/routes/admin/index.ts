@@ -1,0 +1,210 @@
+// /admin: sign-in, the surveys, the dashboard per survey, exports (analyst role) and the audit
+// log. Every page needs a session; every form carries a CSRF token; sign-in is rate-limited;
+// every action is written to the audit log.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { findAccount, type AdminAccount } from '../../db/admin-accounts.ts';
+import { audit, recentAudit } from '../../db/audit.ts';
+import { getSurvey } from '../../db/surveys.ts';
+import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
+import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
+import { verifyPassword } from '../../security/passwords.ts';
+import { buildDashboard, stratumLabel, type Dashboard } from '../../usecases/dashboard.ts';
+import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
+import type { StatusRow } from '../../usecases/status.ts';
+import { responseCurveSvg } from './response-curve-svg.ts';
+import { currentAccount, endAdminSession, startAdminSession } from './session.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    account?: AdminAccount;
+  }
+}
+
+const LoginForm = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(1024) });
+const SurveyParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/) });
+const ExportParams = SurveyParams.extend({ format: z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]) });
+
+const textOf = (request: FastifyRequest): AdminText => adminText(request.cookies?.lang);
+
+export default async function adminRoutes(app: FastifyInstance): Promise<void> {
+  const loginRateLimit = { rateLimit: { max: app.config.loginAttemptsPerMinute ?? 5, timeWindow: '1 minute' } };
+  const now = () => app.config.now();
+
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply) => {
+    const account = await currentAccount(request);
+    if (!account) return reply.code(303).redirect('/admin/login');
+    request.account = account;
+  };
+  const analyst = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.account?.role !== 'analyst') {
+      const t = textOf(request);
+      return reply.code(403).adminView('admin/message.hbs', { t, title: t.forbiddenTitle, text: t.forbiddenText, account: view(request.account, t) });
+    }
+  };
+  const record = (request: FastifyRequest, action: string, surveyId?: string, detail?: string) =>
+    audit(app.db, { actor: request.account?.email ?? 'anonymous', action, surveyId, detail }, now());
+
+  app.get('/admin/login', async (request, reply) => {
+    if (await currentAccount(request)) return reply.code(303).redirect('/admin');
+    const t = textOf(request);
+    return reply.adminView('admin/login.hbs', { t, pageTitle: t.signInTitle, csrfToken: reply.generateCsrf() });
+  });
+
+  app.post('/admin/login', { preHandler: app.csrfProtection, config: loginRateLimit }, async (request, reply) => {
+    const t = textOf(request);
+    const form = LoginForm.safeParse(request.body);
+    const email = form.success ? form.data.email : '';
+    const account = email ? await findAccount(app.db, email) : undefined;
+    // The password is checked (against a decoy when there is no account) before anything else,
+    // so the answer takes as long and says the same whether or not the account exists.
+    const valid = form.success && (await verifyPassword(form.data.password, account?.password_hash)) && account !== undefined && account.disabled_at === null;
+    if (!valid || !account) {
+      await audit(app.db, { actor: email || 'anonymous', action: 'sign-in failed' }, now());
+      return reply.code(401).adminView('admin/login.hbs', { t, pageTitle: t.signInTitle, csrfToken: reply.generateCsrf(), error: t.signInFailed, email });
+    }
+    await startAdminSession(request, reply, account.email);
+    await audit(app.db, { actor: account.email, action: 'signed in' }, now());
+    return reply.code(303).redirect('/admin');
+  });
+
+  app.post('/admin/logout', { preHandler: [app.csrfProtection, signedIn] }, async (request, reply) => {
+    await record(request, 'signed out');
+    await endAdminSession(request, reply);
+    return reply.code(303).redirect('/admin/login');
+  });
+
+  app.get('/admin', { preHandler: signedIn }, async (request, reply) => {
+    const t = textOf(request);
+    const surveys = await app.db.selectFrom('surveys').selectAll().orderBy('opens_at', 'desc').execute();
+    const counts = await app.db
+      .selectFrom('invitees')
+      .select(['survey_id', (eb) => eb.fn.countAll<number>().as('invited'), (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'submitted').then(1).when('counted_on', 'is not', null).then(1).else(0).end()).as('responses')])
+      .groupBy('survey_id')
+      .execute();
+    const at = now().getTime();
+    const rows = surveys.map((s) => {
+      const c = counts.find((x) => x.survey_id === s.id);
+      const state = s.purged_at ? t.purged : s.closed_at || at >= Date.parse(s.closes_at) ? t.closed : at < Date.parse(s.opens_at) ? t.notYetOpen : t.open;
+      return { id: s.id, title: s.title, state, invited: Number(c?.invited ?? 0), responses: Number(c?.responses ?? 0) };
+    });
+    return reply.adminView('admin/surveys.hbs', { t, pageTitle: t.surveysTitle, account: view(request.account, t), csrfToken: reply.generateCsrf(), surveys: rows });
+  });
+
+  app.get('/admin/surveys/:id', { preHandler: signedIn }, async (request, reply) => {
+    const t = textOf(request);
+    const params = SurveyParams.safeParse(request.params);
+    const survey = params.success ? await getSurvey(app.db, params.data.id) : undefined;
+    if (!survey) return reply.code(404).adminView('admin/message.hbs', { t, title: t.notFound, text: '', account: view(request.account, t) });
+    const dashboard = await buildDashboard(app.db, survey, now());
+    await record(request, 'viewed dashboard', survey.id);
+    return reply.adminView('admin/dashboard.hbs', {
+      t,
+      pageTitle: survey.title,
+      account: view(request.account, t),
+      csrfToken: reply.generateCsrf(),
+      survey: { id: survey.id, title: survey.title },
+      ...dashboardView(dashboard, t),
+      exports: request.account!.role === 'analyst' ? Object.keys(EXPORT_FORMATS).map((f) => ({ href: `/admin/surveys/${survey.id}/export/${f}`, label: t.exportNames[f as ExportFormat] })) : undefined,
+    });
+  });
+
+  app.get('/admin/surveys/:id/export/:format', { preHandler: [signedIn, analyst] }, async (request, reply) => {
+    const params = ExportParams.safeParse(request.params);
+    const survey = params.success ? await getSurvey(app.db, params.data.id) : undefined;
+    if (!params.success || !survey) {
+      const t = textOf(request);
+      return reply.code(404).adminView('admin/message.hbs', { t, title: t.notFound, text: '', account: view(request.account, t) });
+    }
+    const result = await exportSurvey(app.db, survey, await app.questionnaires.byHash(survey.questionnaire_hash), params.data.format);
+    await record(request, 'export', survey.id, `${params.data.format}, ${result.responses} responses`);
+    return reply
+      .header('content-type', result.contentType)
+      .header('content-disposition', `attachment; filename="${result.fileName}"`)
+      .header('cache-control', 'no-store')
+      .send(result.body);
+  });
+
+  app.get('/admin/audit', { preHandler: signedIn }, async (request, reply) => {
+    const t = textOf(request);
+    const entries = await recentAudit(app.db, 200);
+    return reply.adminView('admin/audit.hbs', { t, pageTitle: t.auditTitle, account: view(request.account, t), csrfToken: reply.generateCsrf(), entries });
+  });
+}
+
+function view(account: AdminAccount | undefined, t: AdminText) {
+  return account ? { email: account.email, line: fill(t.signedInAs, { email: account.email, role: t.roles[account.role] }) } : undefined;
+}
+
+function dashboardView(d: Dashboard, t: AdminText) {
+  const k = d.minCell;
+  const share = (v: number | undefined, numerator: number, decimals = 0): string => (v === undefined ? '–' : isSmall(numerator, k) ? '–' : `${percent(v, decimals)!.toFixed(decimals)}%`);
+  const hasPopulation = d.status.some((r) => r.population !== r.invited);
+  const row = (r: StatusRow) => ({
+    label: r.kind === 'total' ? t.total : r.kind === 'subtotal' ? `${t.subtotal} ${stratumLabel(r.stratum)}` : stratumLabel(r.stratum),
+    kind: r.kind,
+    cells: [
+      shownCount(r.invited, k),
+      shownCount(r.bounced, k),
+      shownCount(r.opened, k),
+      shownCount(r.started, k),
+      shownCount(r.partial, k),
+      shownCount(r.complete, k),
+      shownCount(r.refused, k),
+      shownCount(r.notEligible, k),
+      share(r.responseOfInvited, r.responses),
+      ...(hasPopulation ? [String(r.population), share(r.responseOfPopulation, r.responses)] : []),
+      share(r.rates.RR1, r.complete, 1),
+      share(r.rates.RR2, r.responses, 1),
+      share(r.rates.COOP1, r.complete, 1),
+      share(r.rates.REF1, r.refused, 1),
+      share(r.rates.CON1, r.responses, 1),
+      isSmall(r.responses, k) || r.marginOfError === undefined ? '–' : percent(r.marginOfError, 1)!.toFixed(1),
+    ],
+    flag: r.flag === undefined ? '' : r.flag === 'indicatief' ? t.flags.indicative : t.flags['not-reliable'],
+  });
+  const headers = [t.invited, t.bounced, t.opened, t.started, t.partial, t.complete, t.refused, t.notEligible, t.responseOfInvited, ...(hasPopulation ? [t.population, t.responseOfPopulation] : []), 'RR1', 'RR2', 'COOP1', 'REF1', 'CON1', t.moe];
+  const curve = d.curve;
+  const when = (date: Date) => new Intl.DateTimeFormat(t.htmlLang === 'en' ? 'en-GB' : 'nl-NL', { timeZone: 'Europe/Amsterdam', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(date);
+  return {
+    headers,
+    rows: d.status.map(row),
+    suppressedNote: fill(t.suppressedNote, { k }),
+    curve: curve && (curve.total || curve.series.length > 0)
+      ? {
+          svg: responseCurveSvg(curve, { title: t.curveTitle, total: t.total }),
+          table: {
+            headers: [t.date, ...(curve.total ? [t.total] : []), ...curve.series.map((s) => s.label)],
+            rows: curve.days.map((day, i) => ({
+              day,
+              cells: [...(curve.total ? [curve.total] : []), ...curve.series].map((s) => `${percent(s.invited > 0 ? s.cumulative[i]! / s.invited : 0)}%`),
+            })),
+          },
+        }
+      : undefined,
+    curveSuppressed: curve && curve.suppressed.length > 0 ? fill(t.curveSuppressed, { k, strata: curve.suppressed.join(', ') }) : undefined,
+    mailings: d.mailings.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      planned: when(m.sendAt),
+      moves: m.moves,
+      status: (['sent', 'pending', 'sending', 'skipped', 'failed'] as const).filter((s) => m.outbox[s]).map((s) => `${t[s === 'sending' ? 'pending' : s]} ${shownCount(m.outbox[s]!, k)}`).join(', ') || t.upcoming,
+      reach: m.reach === undefined ? '' : shownCount(m.reach, k),
+    })),
+    weights: d.weights
+      ? {
+          target: d.weights.target === 'population' ? t.weightsTargetPopulation : t.weightsTargetInvited,
+          note: t.weightsNote,
+          unweighted: d.weights.unweighted > 0 ? fill(t.weightsUnweighted, { n: shownCount(d.weights.unweighted, k) }) : undefined,
+          cells: d.weights.cells.map((c) => ({
+            label: c.label,
+            population: String(c.population),
+            responses: shownCount(c.responses, k),
+            populationShare: `${(100 * c.populationShare).toFixed(1)}%`,
+            responseShare: c.responseShare === undefined || isSmall(c.responses, k) ? '–' : `${(100 * c.responseShare).toFixed(1)}%`,
+            weight: c.weight === undefined || isSmall(c.responses, k) ? '–' : c.weight.toFixed(2),
+          })),
+        }
+      : undefined,
+  };
+}

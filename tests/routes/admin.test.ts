@@ -1,0 +1,190 @@
+// /admin as fieldwork managers and analysts use it: accounts from the CLI, sign-in with CSRF and
+// rate limiting, the dashboard with small cells suppressed, exports for analysts only, the audit log.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
+import { testServer, type Browser, type TestServer } from '../helpers/app.ts';
+
+const SECRET = 'test-secret-that-is-long-enough-for-hkdf-0123456789';
+const PASSWORDS: Record<string, string> = { 'fw@bureau.test': 'fieldwork-password-1', 'an@bureau.test': 'analyst-password-22' };
+let server: TestServer;
+let env: NodeJS.ProcessEnv;
+let typed = '';
+const survey = cli(() => env, () => typed);
+
+async function signIn(email: string, password = PASSWORDS[email]!): Promise<Browser> {
+  const b = server.browser();
+  await b.open('/admin/login');
+  await b.submit({ email, password });
+  return b;
+}
+
+const text = (b: Browser) => b.document().querySelector('main')!.text.replace(/\s+/g, ' ');
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'admin-'));
+  env = { DATABASE_PATH: join(dir, 'db.sqlite'), SERVER_SECRET: SECRET };
+  server = await testServer({ databasePath: env.DATABASE_PATH, secret: SECRET });
+  for (const [email, role] of [['fw@bureau.test', 'fieldwork'], ['AN@bureau.test', 'analyst']] as const) {
+    typed = PASSWORDS[email.toLowerCase()]!;
+    const result = await survey('admin', 'add', email, '--role', role);
+    expect(result.code, result.err.join('\n')).toBe(0);
+  }
+  // Six mayors (five respond) and two aldermen (one responds): the aldermen are a small stratum.
+  const people = [...Array.from({ length: 6 }, (_, i) => ({ email: `b${i}@x.test`, sample: { functie: 'burgemeester' } })), ...Array.from({ length: 2 }, (_, i) => ({ email: `w${i}@x.test`, sample: { functie: 'wethouder' } }))];
+  const invites = await server.survey('owb-2024', people, { strata: ['functie'], carry: ['functie'] });
+  for (const i of [0, 1, 2, 3, 4, 6]) {
+    const b = server.browser();
+    await b.open(`/s/${invites[i]!.token}`);
+    while (b.pageId()) await b.submit(b.pageId() === 'H1' ? { Q1: ['geen'] } : b.pageId() === 'H5' ? { Q15: 'goed' } : {});
+  }
+});
+
+afterAll(() => server.close());
+
+describe('accounts', () => {
+  it('are added from the CLI with a scrypt hash; short passwords are refused; the password is never printed', async () => {
+    typed = 'short';
+    const refused = await survey('admin', 'add', 'x@bureau.test');
+    expect(refused.code).toBe(1);
+    expect(refused.err.join()).toMatch(/at least 12 characters/);
+    const listed = await survey('admin', 'list');
+    expect(listed.out.join('\n')).toMatch(/an@bureau\.test\s+analyst/);
+    const stored = server.app.db.selectFrom('admin_accounts').select(['email', 'password_hash']).execute();
+    for (const a of await stored) {
+      expect(a.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+      expect(a.password_hash).not.toContain(PASSWORDS[a.email]!);
+    }
+  });
+});
+
+describe('sign-in', () => {
+  it('keeps every admin page behind a session', async () => {
+    const b = server.browser();
+    for (const url of ['/admin', '/admin/surveys/owb-2024', '/admin/surveys/owb-2024/export/csv', '/admin/audit']) {
+      const response = await b.request('GET', url);
+      expect(response.statusCode, url).toBe(303);
+      expect(response.headers.location).toBe('/admin/login');
+    }
+  });
+
+  it('refuses a form without its CSRF token', async () => {
+    const b = server.browser();
+    await b.open('/admin/login');
+    const response = await b.request('POST', '/admin/login', { email: 'fw@bureau.test', password: PASSWORDS['fw@bureau.test']! });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it('says the same for a wrong password and an unknown account, and logs the attempt', async () => {
+    const wrong = await signIn('fw@bureau.test', 'not-the-password');
+    expect(wrong.last!.statusCode).toBe(401);
+    expect(text(wrong)).toContain('Het e-mailadres of het wachtwoord klopt niet.');
+    const unknown = await signIn('nobody@bureau.test', 'whatever-password');
+    expect(unknown.last!.statusCode).toBe(401);
+    expect(text(unknown)).toContain('Het e-mailadres of het wachtwoord klopt niet.');
+    const log = await server.app.db.selectFrom('audit_log').selectAll().where('action', '=', 'sign-in failed').execute();
+    expect(log.map((l) => l.actor)).toEqual(expect.arrayContaining(['fw@bureau.test', 'nobody@bureau.test']));
+    expect(JSON.stringify(log)).not.toContain('not-the-password');
+  });
+
+  it('sets a Secure, HttpOnly, SameSite=Strict session cookie scoped to /admin', async () => {
+    const b = server.browser();
+    await b.open('/admin/login');
+    const csrf = b.document().querySelector('input[name=_csrf]')!.getAttribute('value')!;
+    const response = await b.request('POST', '/admin/login', { _csrf: csrf, email: 'fw@bureau.test', password: PASSWORDS['fw@bureau.test']! });
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/admin');
+    const cookie = [response.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('admin_session='))!;
+    expect(cookie).toMatch(/; Path=\/admin/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    // The database holds a hash of the token, never the token.
+    const token = cookie.split(';')[0]!.slice('admin_session='.length);
+    const sessions = await server.app.db.selectFrom('admin_sessions').select('token_hash').execute();
+    expect(sessions.some((s) => s.token_hash === token)).toBe(false);
+    expect(sessions.length).toBeGreaterThan(0);
+  });
+
+  it('rate-limits sign-in attempts per client (429)', async () => {
+    const limited = await testServer({ loginAttemptsPerMinute: 3 });
+    try {
+      const b = limited.browser();
+      await b.open('/admin/login');
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const page = b.lastPage!;
+        codes.push((await b.submit({ email: 'a@b.test', password: 'wrong-password' }, 'next', page)).statusCode);
+      }
+      expect(codes).toEqual([401, 401, 401, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('the dashboard', () => {
+  it('shows response per stratum with counts below k suppressed, flags, the curve and the mailings', async () => {
+    const b = await signIn('fw@bureau.test');
+    expect(b.last!.statusCode).toBe(200);
+    await b.open('/admin/surveys/owb-2024');
+    expect(b.last!.statusCode).toBe(200);
+    const doc = b.document();
+    const rows = doc.querySelectorAll('table.status tbody tr').map((tr) => [tr.querySelector('th')!.text.trim(), ...tr.querySelectorAll('td').map((td) => td.text.trim())]);
+    const mayors = rows.find((r) => r[0] === 'burgemeester')!;
+    const aldermen = rows.find((r) => r[0] === 'wethouder')!;
+    const total = rows.find((r) => r[0] === 'Totaal')!;
+    // invited, bounced, opened, started, partial, complete, refused, not eligible, response %
+    expect(mayors.slice(1, 10)).toEqual(['6', '0', '5', '5', '0', '5', '0', '0', '83%']);
+    expect(mayors.at(-1)).toBe('onvoldoende betrouwbaar (n < 30)');
+    expect(aldermen.slice(1, 10)).toEqual(['<5', '0', '<5', '<5', '0', '<5', '0', '0', '–']);
+    expect(total.slice(1, 10)).toEqual(['8', '0', '6', '6', '0', '6', '0', '0', '75%']);
+    // The curve: an SVG for the mayors and the total; none for the aldermen (too few responses).
+    const svg = doc.querySelector('svg.curve')!;
+    expect(svg.getAttribute('role')).toBe('img');
+    expect(svg.text).toContain('burgemeester 83%');
+    expect(svg.text).not.toContain('wethouder');
+    expect(text(b)).toContain('Geen verloop getoond voor strata met minder dan 5 reacties: wethouder.');
+    const mailings = doc.querySelectorAll('#mailings-title + .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.replace(/\s+/g, ' ').trim()));
+    // Not queued yet: it would reach the two who have not responded (a count below k).
+    expect(mailings).toEqual([['invitation (invitation)', 'ma 3 jun 2024, 00:00', 'nog te verzenden', '<5']]);
+    expect(text(b)).toContain('Exports zijn er alleen voor de rol analist.');
+  });
+
+  it('gives exports to analysts only, as downloads, and writes them to the audit log', async () => {
+    const fieldwork = await signIn('fw@bureau.test');
+    expect((await fieldwork.request('GET', '/admin/surveys/owb-2024/export/csv')).statusCode).toBe(403);
+
+    const b = await signIn('an@bureau.test');
+    await b.open('/admin/surveys/owb-2024');
+    const links = b.document().querySelectorAll('#main a[href*="/export/"]').map((a) => a.getAttribute('href'));
+    expect(links).toEqual(['csv', 'codebook', 'codebook-json', 'sps', 'topline'].map((f) => `/admin/surveys/owb-2024/export/${f}`));
+    const response = await b.request('GET', '/admin/surveys/owb-2024/export/csv');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-disposition']).toBe('attachment; filename="owb-2024-responses.csv"');
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.body.trim().split('\n')).toHaveLength(1 + 6);
+    const log = await server.app.db.selectFrom('audit_log').selectAll().where('action', '=', 'export').execute();
+    expect(log.at(-1)).toMatchObject({ actor: 'an@bureau.test', survey_id: 'owb-2024', detail: 'csv, 6 responses' });
+    await b.open('/admin/audit');
+    const entries = b.document().querySelectorAll('tbody tr').map((tr) => tr.querySelectorAll('td').map((td) => td.text));
+    expect(entries[0]!.slice(1)).toEqual(['an@bureau.test', 'export', 'owb-2024', 'csv, 6 responses']);
+  });
+
+  it('ends the session at sign-out and when the account is disabled', async () => {
+    const b = await signIn('fw@bureau.test');
+    await b.open('/admin');
+    await b.submit({});
+    expect(b.url).toBe('/admin/login');
+    expect((await b.request('GET', '/admin')).statusCode).toBe(303);
+
+    const a = await signIn('an@bureau.test');
+    expect((await a.request('GET', '/admin')).statusCode).toBe(200);
+    expect((await survey('admin', 'disable', 'an@bureau.test')).code).toBe(0);
+    expect((await a.request('GET', '/admin')).statusCode).toBe(303);
+    expect((await signIn('an@bureau.test')).last!.statusCode).toBe(401);
+  });
+});
+
