@@ -1,5 +1,5 @@
 // survey schedule, mark, close and purge as a fieldwork manager runs them.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -83,5 +83,29 @@ describe('survey close and purge', () => {
       ['wethouder', 1, 0, 1],
     ]);
     expect((await survey('import', 'owb-2024', join(dir, 'frame.csv'))).err).toEqual(['survey owb-2024 is purged: nothing can be imported']);
+  });
+});
+
+describe('survey export', () => {
+  it('writes every export into a folder, and logs it in the audit log', async () => {
+    const out = join(dir, 'export');
+    const result = await survey('export', 'owb-2024', '--format', 'all', '--out', out);
+    expect(result.code, result.err.join('\n')).toBe(0);
+    expect(result.out).toEqual([
+      `${out}/owb-2024-responses.csv: responses, one row each, in random order, 0 responses`,
+      `${out}/owb-2024-codebook.md: codebook (Markdown), 0 responses`,
+      `${out}/owb-2024-codebook.json: codebook (JSON), 0 responses`,
+      `${out}/owb-2024-responses.sps: SPSS syntax reading the CSV, 0 responses`,
+      `${out}/owb-2024-topline.csv: topline per stratum, 0 responses`,
+    ]);
+    expect(readFileSync(join(out, 'owb-2024-responses.csv'), 'utf8').split('\n')[0]).toMatch(/^status,functie,Q1_verbale_agressie,/) // OWB 2024 was not weighted;
+    const log = await db((d) => d.selectFrom('audit_log').selectAll().execute());
+    expect(log.at(-1)).toMatchObject({ action: 'export', survey_id: 'owb-2024', detail: 'csv, codebook, codebook-json, sps, topline' });
+    expect(log.at(-1)!.actor).toMatch(/^cli/);
+  });
+
+  it('refuses an unknown format, and several files without a folder', async () => {
+    expect((await survey('export', 'owb-2024', '--format', 'xlsx')).err).toEqual(['unknown format "xlsx": use csv, codebook, codebook-json, sps, topline or all']);
+    expect((await survey('export', 'owb-2024', '--format', 'all')).err).toEqual(['--format all writes several files: give a folder with --out']);
   });
 });

@@ -29,6 +29,8 @@ export interface SurveyOptions {
   opens?: string;
   closes?: string;
   calendar?: Record<string, unknown>;
+  /** More top-level fields of the definition, e.g. weighting. */
+  extra?: Record<string, unknown>;
 }
 
 /** A survey definition for tests: OWB-like calendar, always-open send window unless overridden. */
@@ -46,6 +48,7 @@ export function testDefinition(name: string, o: SurveyOptions = {}) {
       ...o.calendar,
     },
     mail: { from: 'Onderzoek <onderzoek@bureau.test>', organisation: 'Bureau Test' },
+    ...o.extra,
   };
 }
 

@@ -34,7 +34,8 @@ beforeAll(async () => {
   }
   // Six mayors (five respond) and two aldermen (one responds): the aldermen are a small stratum.
   const people = [...Array.from({ length: 6 }, (_, i) => ({ email: `b${i}@x.test`, sample: { functie: 'burgemeester' } })), ...Array.from({ length: 2 }, (_, i) => ({ email: `w${i}@x.test`, sample: { functie: 'wethouder' } }))];
-  const invites = await server.survey('owb-2024', people, { strata: ['functie'], carry: ['functie'] });
+  const weighting = { cells: [{ by: ['functie'] }], target: 'population', population: [{ cell: { functie: 'burgemeester' }, size: 342 }, { cell: { functie: 'wethouder' }, size: 1311 }] };
+  const invites = await server.survey('owb-2024', people, { strata: ['functie'], carry: ['functie'], extra: { weighting } });
   for (const i of [0, 1, 2, 3, 4, 6]) {
     const b = server.browser();
     await b.open(`/s/${invites[i]!.token}`);
@@ -151,6 +152,14 @@ describe('the dashboard', () => {
     // Not queued yet: it would reach the two who have not responded (a count below k).
     expect(mailings).toEqual([['invitation (invitation)', 'ma 3 jun 2024, 00:00', 'nog te verzenden', '<5']]);
     expect(text(b)).toContain('Exports zijn er alleen voor de rol analist.');
+    // Weights from counts: population share / response share; the small cell shows no weight.
+    const weights = doc.querySelectorAll('#weights-title ~ .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.trim()));
+    const mayorWeight = (342 / 1653 / (5 / 6)).toFixed(2);
+    expect(weights).toEqual([
+      ['burgemeester', '342', '5', '20.7%', '83.3%', mayorWeight],
+      ['wethouder', '1311', '<5', '79.3%', '–', '–'],
+    ]);
+    expect(text(b)).toContain('Doel: de populatietabel uit de onderzoeksdefinitie.');
   });
 
   it('gives exports to analysts only, as downloads, and writes them to the audit log', async () => {
