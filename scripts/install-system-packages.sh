@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests need beyond Node: GNU PSPP (the SPSS syntax export is loaded in it).
-# Installs only what is missing; needs root (or sudo) the first time.
+# Debian packages the tests need beyond Node: GNU PSPP (the SPSS syntax export is loaded in it)
+# and Chromium (the browser tests drive /usr/bin/chromium with playwright-core; nothing is
+# downloaded by Playwright). Installs only what is missing; needs root (or sudo) the first time.
 set -euo pipefail
 
 missing=()
 command -v pspp >/dev/null 2>&1 || missing+=(pspp)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -14,4 +16,5 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# With recommends: chromium's fonts, so pages render (and screenshot) as respondents see them.
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

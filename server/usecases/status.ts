@@ -109,7 +109,7 @@ export function statusRows(def: SurveyDefinition, perStratum: Map<Record<string,
       for (const [s, c] of group) rows.push(row(s, 'stratum', c));
       rows.push(row({ [first]: value }, 'subtotal', group.reduce((a, [, c]) => addCounts(a, c), EMPTY_COUNTS)));
     }
-  } else {
+  } else if (strata.length === 1) {
     for (const [s, c] of sorted) rows.push(row(s, 'stratum', c));
   }
   rows.push(row({}, 'total', sorted.reduce((a, [, c]) => addCounts(a, c), EMPTY_COUNTS)));
