@@ -27,6 +27,9 @@ export default fp<{ secureCookies: boolean }>(async (app, { secureCookies }) => 
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
   });
+  // Every form is application/x-www-form-urlencoded; nothing takes JSON or plain text, so those
+  // bodies are refused (415, shown as a 400 page) instead of reaching a route.
+  app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {

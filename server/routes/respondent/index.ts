@@ -45,7 +45,9 @@ async function respondentOf(request: Request): Promise<Respondent | undefined> {
 }
 
 export default async function respondentRoutes(app: FastifyInstance): Promise<void> {
-  const codeRateLimit = { rateLimit: { max: app.config.codeAttemptsPerMinute, timeWindow: '1 minute' } };
+  // One counter per client for every way of trying a code (typed, link, opt-out link): a guesser
+  // cannot multiply their attempts by switching between routes.
+  const codeRateLimit = app.rateLimit({ max: app.config.codeAttemptsPerMinute, timeWindow: '1 minute' });
 
   const message = (request: Request, reply: FastifyReply, status: number, title: string, paragraphs: string[], extra: Record<string, unknown> = {}) => {
     const lang = languageOf(request, reply, UI_LANGUAGES);
@@ -128,7 +130,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   // Always the form: someone with an old session may want to enter another code.
   app.get<Route>('/', async (request: Request, reply) => startPage(request, reply, 200));
 
-  app.post<Route>('/start', { preHandler: app.csrfProtection, config: codeRateLimit }, async (request: Request, reply) => {
+  app.post<Route>('/start', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
     const typed = bodyToForm(request.body).code?.[0] ?? '';
     const invitee = await findInviteeByTypedCode(app.db, app.secrets, typed);
     if (invitee) return enter(request, reply, invitee);
@@ -136,7 +138,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return startPage(request, reply, 400, { error: ui.codeUnknown, code: typed.slice(0, 40) });
   });
 
-  app.get<Route>('/s/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+  app.get<Route>('/s/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     if (invitee) return enter(request, reply, invitee);
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
@@ -218,14 +220,14 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   // Opt-out. The token in the URL is the authentication (it is as unguessable as a CSRF token),
   // so the POST also works as the one-click List-Unsubscribe-Post of the invitation mails.
-  app.get<Route>('/optout/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+  app.get<Route>('/optout/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
     return reply.view('pages/optout.hbs', { ui, pageTitle: ui.optOutTitle, action: request.url.split('?')[0], csrfToken: reply.generateCsrf() });
   });
 
-  app.post<Route>('/optout/:token', { config: codeRateLimit }, async (request: Request, reply) => {
+  app.post<Route>('/optout/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
