@@ -17,6 +17,13 @@ export function redactUrl(url: string): string {
   return url.replace(/^\/(s|optout)\/[^/?#]+/, '/$1/[redacted]');
 }
 
+const STORAGE_UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN']);
+
+function isStorageUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && [...STORAGE_UNAVAILABLE].some((c) => code === c || code.startsWith(`${c}_`));
+}
+
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -37,7 +44,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(viewsPlugin);
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    // The database cannot write (disk full, read-only, locked, I/O error): nothing of this request
+    // was stored, and the respondent is told to try again later (503 with Retry-After).
+    const status = isStorageUnavailable(error) ? 503 : error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status === 503) reply.header('retry-after', '120');
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // A malformed, oversized or forged request gets a plain 400 (or its own 4xx), never a stack trace.
     const code = status < 500 && status !== 403 && status !== 429 ? 400 : status;
@@ -49,10 +59,13 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     const [title, text] =
       status === 429
         ? [ui.tooManyAttempts, '']
-        : status >= 500
+        : status === 503
+          ? [ui.unavailableTitle, ui.unavailableText]
+          : status >= 500
           ? [ui.serverErrorTitle, ui.serverErrorText]
           : [ui.badRequestTitle, ui.badRequestText];
-    return reply.code(code).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs: text ? [text] : [], link: { href: '/', label: ui.startTitle } });
+    // After a failed save, back to the questionnaire (where the session resumes); else the start.
+    return reply.code(code).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs: text ? [text] : [], link: { href: status === 503 ? '/q' : '/', label: ui.startTitle } });
   });
   app.setNotFoundHandler(async (request, reply) => {
     const ui = uiText(request.cookies?.lang ?? 'nl');

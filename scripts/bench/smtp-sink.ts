@@ -18,6 +18,8 @@ const server = new SMTPServer({
     });
   },
 });
+// A client that drops its connection (the sender being stopped) is not the sink's problem.
+server.on('error', () => {});
 server.listen(0, '127.0.0.1', () => console.log(`port ${(server.server.address() as AddressInfo).port}`));
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'count') console.log(`count ${accepted}`);

@@ -22,6 +22,10 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
     get(target, property, receiver) {
       if (property !== 'prepare') return Reflect.get(target, property, receiver);
       return (source: string) => {
+        // After SQLITE_FULL, SQLITE_IOERR and the like SQLite has already rolled the transaction
+        // back; Kysely's ROLLBACK would then fail and hide the real error behind "no transaction
+        // is active". Only then, ROLLBACK does nothing.
+        if (source === 'rollback' && !target.inTransaction) return { run: () => ({ changes: 0, lastInsertRowid: 0 }), reader: false, all: () => [], iterate: () => [][Symbol.iterator]() } as unknown as SQLite.Statement;
         let statement = cache.get(source);
         if (!statement) {
           if (cache.size >= 500) cache.clear();

@@ -6,18 +6,30 @@ import { getQuestionnaireSource } from '../db/questionnaire-versions.ts';
 import { formatProblem, loadQuestionnaire, type Questionnaire } from '../domain/questionnaire/index.ts';
 
 export class QuestionnaireRegistry {
-  private readonly compiled = new Map<string, Questionnaire>();
+  /**
+   * Promises, not results: when a morning's first respondents arrive together, they all wait for
+   * one compilation instead of each compiling the questionnaire (measured: scripts/bench/load.ts).
+   */
+  private readonly compiled = new Map<string, Promise<Questionnaire>>();
 
   constructor(private readonly db: Db) {}
 
-  async byHash(hash: string): Promise<Questionnaire> {
-    const cached = this.compiled.get(hash);
-    if (cached) return cached;
+  byHash(hash: string): Promise<Questionnaire> {
+    let compiled = this.compiled.get(hash);
+    if (!compiled) {
+      compiled = this.compile(hash);
+      this.compiled.set(hash, compiled);
+      // A failure is not cached: the next request tries again.
+      compiled.catch(() => this.compiled.delete(hash));
+    }
+    return compiled;
+  }
+
+  private async compile(hash: string): Promise<Questionnaire> {
     const source = await getQuestionnaireSource(this.db, hash);
     if (source === undefined) throw new Error(`questionnaire version ${hash} is not in the database`);
     const result = loadQuestionnaire(source);
     if (!result.ok) throw new Error(result.problems.map((p) => formatProblem(`questionnaire ${hash.slice(0, 12)}`, p)).join('\n'));
-    this.compiled.set(hash, result.questionnaire);
     return result.questionnaire;
   }
 }

@@ -1,0 +1,260 @@
+// Load benchmark (npm run bench:load). On this machine, in one run, with the server in its own
+// process and a keep-alive HTTP client here:
+//  1. baseline: a bare Fastify route (GET /, "ok");
+//  2. rendering a questionnaire page for respondents with a session (GET /q/p/H1);
+//  3. submitting a page (POST: CSRF, validate, route, durable write of the draft), against the
+//     baseline of a bare loop of durable single-row SQLite commits (WAL, synchronous FULL);
+//     afterwards the database must hold exactly the submitted answers and no request may fail;
+//  4. a fieldwork morning: 10,000 respondents open their link and answer the first pages while
+//     the server's sender delivers their invitations to a local SMTP server;
+// at 50 and 200 concurrent respondents, with requests/s, p50/p99 latency, ratios to the
+// baselines, and the server's peak RSS.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { Respondent, type Reply } from './http-client.ts';
+
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 5000);
+const MORNING = Number(process.env.BENCH_MORNING ?? 10_000);
+const MORNING_WINDOW_S = Number(process.env.BENCH_MORNING_WINDOW_S ?? 120);
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+
+interface Started {
+  port: number;
+  child: ChildProcess;
+}
+
+function startChild(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    lines.on('line', (line) => {
+      if (line.startsWith('port ')) resolve({ port: Number(line.slice(5)), child });
+    });
+  });
+}
+
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+// ---- Measuring ---------------------------------------------------------------------------
+
+interface Result {
+  requests: number;
+  failures: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `step` in `concurrency` loops for PHASE_MS; each step returns its latency and success. */
+async function phase(concurrency: number, step: (worker: number) => Promise<{ ms: number; ok: boolean }>): Promise<Result> {
+  // A second of warm-up (JIT, caches, connections) that is not measured; failures still count.
+  let failures = 0;
+  const warm = performance.now() + 1000;
+  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+    while (performance.now() < warm) if (!(await step(w)).ok) failures++;
+  }));
+  const latencies: number[] = [];
+  const until = performance.now() + PHASE_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (performance.now() < until) {
+        const r = await step(w);
+        latencies.push(r.ms);
+        if (!r.ok) failures++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, failures, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+function durableCommitRate(dir: string): number {
+  const db = new Database(join(dir, 'commits.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table t (id integer primary key, value text not null)');
+  const insert = db.prepare('insert into t (value) values (?)');
+  const one = db.transaction((v: string) => insert.run(v));
+  const until = performance.now() + PHASE_MS;
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() < until) {
+    one(`{"Q1":["geen"],"n":${n}}`);
+    n++;
+  }
+  const rate = n / ((performance.now() - started) / 1000);
+  db.close();
+  return rate;
+}
+
+const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  failed ${r.failures}`;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
+  const lines: string[] = [];
+  const say = (s: string) => {
+    lines.push(s);
+    console.log(s);
+  };
+  say(`load benchmark (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${PHASE_MS / 1000} s per measurement)`);
+
+  const bare = await startChild('./load-server.ts', ['bare']);
+  const commitsPerSecond = durableCommitRate(dir);
+  const tokensFile = join(dir, 'tokens.txt');
+  const app = await startChild('./load-server.ts', ['app'], { DATABASE_PATH: join(dir, 'app.sqlite'), TOKENS_FILE: tokensFile, INVITEES: '400', SENDER_INTERVAL_SECONDS: '0' });
+  const tokens = readFileSync(tokensFile, 'utf8').split('\n');
+
+  let allOk = true;
+  let submittedTotal = 0;
+  const summary: string[] = [];
+  for (const concurrency of [50, 200]) {
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const bareClient = new Respondent(bare.port, agent);
+    const baseline = await phase(concurrency, async () => {
+      const r = await bareClient.send('GET', '/');
+      return { ms: r.ms, ok: r.status === 200 };
+    });
+
+    // Each respondent has its own connection, as each has its own browser.
+    const agents = Array.from({ length: concurrency }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    const offset = concurrency === 50 ? 0 : 50;
+    const respondents = await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
+      const r = new Respondent(app.port, agents[i]!);
+      await r.enter(tokens[offset + i]!);
+      return r;
+    }));
+    const render = await phase(concurrency, async (w) => {
+      const r = await respondents[w]!.send('GET', '/q/p/H1');
+      return { ms: r.ms, ok: r.status === 200 && r.body.includes('name="Q1"') };
+    });
+
+    // Submitting: each respondent goes H1 -> H3 (next, "geen") and H3 -> H1 (previous), with
+    // the CSRF token and the page version a browser would send.
+    for (const r of respondents) r.readForm((await r.send('GET', '/q/p/H1')).body);
+    const onH1 = respondents.map(() => true);
+    const accepted = respondents.map(() => 0);
+    const submit = await phase(concurrency, async (w) => {
+      const r = respondents[w]!;
+      const form: Record<string, string> = onH1[w] ? { _csrf: r.csrf, _version: String(r.version), _action: 'next', Q1: 'geen' } : { _csrf: r.csrf, _version: String(r.version), _action: 'previous' };
+      const reply = await r.send('POST', onH1[w] ? '/q/p/H1' : '/q/p/H3', form);
+      const expected = onH1[w] ? '/q/p/H3' : '/q/p/H1';
+      const ok = reply.status === 303 && reply.location === expected;
+      if (ok) {
+        r.version++;
+        accepted[w]!++;
+        onH1[w] = !onH1[w];
+      }
+      return { ms: reply.ms, ok };
+    });
+    submittedTotal += accepted.reduce((a, b) => a + b, 0);
+
+    say('');
+    say(`${concurrency} concurrent respondents`);
+    say(`  bare Fastify route (baseline)     ${fmt(baseline)}`);
+    say(`  render a questionnaire page       ${fmt(render)}   ratio ${(render.rps / baseline.rps).toFixed(2)} (target >= 0.12)`);
+    say(`  submit a page (durable write)     ${fmt(submit)}   ratio ${(submit.rps / commitsPerSecond).toFixed(2)} to ${commitsPerSecond.toFixed(0)} durable commits/s (target >= 0.5)`);
+    allOk &&= baseline.failures + render.failures + submit.failures === 0;
+    summary.push(`${concurrency}: render ${(render.rps / baseline.rps).toFixed(2)}, submit ${(submit.rps / commitsPerSecond).toFixed(2)}, p99 ${Math.max(render.p99, submit.p99).toFixed(1)} ms (target < 50 ms at 200)`);
+    agent.destroy();
+    for (const a of agents) a.destroy();
+  }
+
+  // Every accepted submit is in the database: each draft's version counts its saves (one for the
+  // welcome page, then one per accepted submit), and each holds the answer last given.
+  const db = new Database(join(dir, 'app.sqlite'), { readonly: true });
+  const drafts = db.prepare('select version, answers, current_page from drafts').all() as { version: number; answers: string; current_page: number }[];
+  const saves = drafts.reduce((s, d) => s + d.version, 0);
+  const consistent = saves === submittedTotal + drafts.length && drafts.every((d) => (d.version % 2 === 0 ? JSON.parse(d.answers).Q1?.[0] === 'geen' : true));
+  db.close();
+  say('');
+  say(`database check: ${drafts.length} drafts hold ${saves - drafts.length} saved submits of ${submittedTotal} accepted: ${consistent ? 'exact' : 'MISMATCH'}; failed requests: ${allOk ? 'none' : 'SOME'}`);
+  const appRss = peakRssMb(app.child);
+  app.child.kill();
+  bare.child.kill();
+
+  // ---- The fieldwork morning ----------------------------------------------------------------
+  const sink = await startChild('./smtp-sink.ts', []);
+  const morningTokens = join(dir, 'morning-tokens.txt');
+  const morning = await startChild('./load-server.ts', ['app'], {
+    DATABASE_PATH: join(dir, 'morning.sqlite'),
+    TOKENS_FILE: morningTokens,
+    INVITEES: String(MORNING),
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    SENDER_INTERVAL_SECONDS: process.env.BENCH_MORNING_SENDER === '0' ? '0' : '1',
+  });
+  const countMails = () =>
+    new Promise<number>((resolve) => {
+      const lines = createInterface({ input: sink.child.stdout! });
+      lines.on('line', (line) => {
+        if (line.startsWith('count ')) {
+          lines.close();
+          resolve(Number(line.slice(6)));
+        }
+      });
+      sink.child.stdin!.write('count\n');
+    });
+  const morningList = readFileSync(morningTokens, 'utf8').split('\n');
+  // Open loop, as a morning is: respondents arrive at a steady rate over the window, whether or
+  // not earlier ones are done; each opens its own connection, like a browser.
+  const windowMs = MORNING_WINDOW_S * 1000;
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const mailsBefore = await countMails();
+  const respondent = async (token: string) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const r = new Respondent(morning.port, agent);
+    const timed = async (p: Promise<Reply>, ok: (x: Reply) => boolean) => {
+      const x = await p;
+      latencies.push(x.ms);
+      if (!ok(x)) failures++;
+      return x;
+    };
+    await timed(r.send('GET', `/s/${token}`), (x) => x.status === 303);
+    const page = await timed(r.send('GET', '/q/p/welkom'), (x) => x.status === 200);
+    r.readForm(page.body);
+    await timed(r.send('POST', '/q/p/welkom', { _csrf: r.csrf, _version: String(r.version), _action: 'next' }), (x) => x.status === 303);
+    r.version++;
+    await timed(r.send('POST', '/q/p/H1', { _csrf: r.csrf, _version: String(r.version), _action: 'next', Q1: 'geen' }), (x) => x.status === 303);
+    agent.destroy();
+  };
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < morningList.length; i++) {
+    const due = started + (i * windowMs) / morningList.length;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    running.push(respondent(morningList[i]!));
+  }
+  await Promise.all(running);
+  const seconds = (performance.now() - started) / 1000;
+  const mails = (await countMails()) - mailsBefore;
+  latencies.sort((a, b) => a - b);
+  const morningRss = peakRssMb(morning.child);
+  morning.child.kill();
+  sink.child.stdin!.write('quit\n');
+  say('');
+  say(`fieldwork morning: ${morningList.length} respondents arrive over ${MORNING_WINDOW_S} s, open their link and answer two pages (done after ${seconds.toFixed(1)} s)`);
+  say(`  ${latencies.length} requests, ${(latencies.length / seconds).toFixed(0)} req/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, failed ${failures}`);
+  say(`  meanwhile the sender delivered ${mails} invitations: ${(mails / seconds).toFixed(0)} mails/s`);
+  say('');
+  say(`peak RSS of the server: ${appRss.toFixed(0)} MB (load phases), ${morningRss.toFixed(0)} MB (morning) (target < 300 MB)`);
+  say(`summary: ${summary.join('; ')}`);
+  if (!allOk || !consistent || failures > 0) process.exitCode = 1;
+}
+
+await main();
