@@ -9,7 +9,7 @@ import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { ELIGIBLE } from '../../server/db/outbox.ts';
+import { ELIGIBLE, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
@@ -135,12 +135,7 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   io.out(`${survey.id}: ${definition.title}`);
   io.out(`opens ${when(plan.opensAt, tz)}; open through ${closeDateText(plan.closesAt, tz)} (${tz})${survey.closed_at ? `; closed on ${survey.closed_at}` : ''}`);
   io.out('');
-  const outbox = await db
-    .selectFrom('outbox')
-    .select(['mailing_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('survey_id', '=', survey.id)
-    .groupBy(['mailing_id', 'status'])
-    .execute();
+  const outbox = await outboxCounts(db, survey.id);
   io.out(`${'mailing'.padEnd(12)} ${'kind'.padEnd(11)} ${'planned'.padEnd(24)} status`);
   for (const m of plan.mailings) {
     const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);

@@ -5,7 +5,7 @@
 
 import { sql, type Selectable } from 'kysely';
 import type { Db } from './connection.ts';
-import type { InviteeState, OutboxTable } from './schema.ts';
+import type { InviteeState, OutboxStatus, OutboxTable } from './schema.ts';
 
 export type OutboxRow = Selectable<OutboxTable>;
 
@@ -117,4 +117,15 @@ export async function releaseStaleClaims(db: Db, now: Date, staleAfterMs: number
     .where('next_attempt_at', '<=', new Date(now.getTime() - staleAfterMs).toISOString());
   if (surveyId) q = q.where('survey_id', '=', surveyId);
   return q.returningAll().execute();
+}
+
+/** How many outbox rows a survey has per mailing and status. */
+export async function outboxCounts(db: Db, surveyId: string): Promise<{ mailing_id: string; status: OutboxStatus; n: number }[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['mailing_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('survey_id', '=', surveyId)
+    .groupBy(['mailing_id', 'status'])
+    .execute();
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }

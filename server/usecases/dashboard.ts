@@ -3,6 +3,7 @@
 // the response curve per stratum, the weights, and the mailings with whom they would reach.
 
 import type { Db } from '../db/connection.ts';
+import { outboxCounts } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
@@ -84,12 +85,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
     weights = weightTable(def.weighting, responses, invited);
   }
 
-  const outbox = await db
-    .selectFrom('outbox')
-    .select(['mailing_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('survey_id', '=', survey.id)
-    .groupBy(['mailing_id', 'status'])
-    .execute();
+  const outbox = await outboxCounts(db, survey.id);
   const total = status[status.length - 1]!;
   const eligible = total.invited - total.bounced - total.refused - total.notEligible - total.complete;
   const mailings: MailingState[] = plan.mailings.map((m) => {
@@ -99,7 +95,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       kind: m.kind,
       sendAt: m.sendAt,
       moves: m.moves,
-      outbox: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+      outbox: Object.fromEntries(rows.map((r) => [r.status, r.n])),
       reach: rows.length === 0 && !survey.closed_at ? eligible : undefined,
     };
   });
