@@ -25,5 +25,10 @@ export interface AppConfig {
     dir: string;
     /** How often the in-process sender looks for due mail; 0 turns it off. */
     senderIntervalMs: number;
+    /**
+     * A mail claimed this long ago without an outcome was cut off by a crash and is sent again
+     * (default 60 s: long enough that it is never one another process is still sending).
+     */
+    staleClaimMs?: number;
   };
 }

@@ -4,7 +4,7 @@
 //   PORT (3000), HOST (127.0.0.1), DATABASE_PATH (data/enquete.sqlite), PUBLIC_URL,
 //   SERVER_SECRET (else kept in a file "secret" beside the database, created on first use),
 //   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in data/mail),
-//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15)
+//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -43,6 +43,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
       smtpUrl: env.SMTP_URL || undefined,
       dir: resolve(env.MAIL_DIR ?? resolve(dirname(databasePath), 'mail')),
       senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
+      staleClaimMs: Number(env.SENDER_STALE_CLAIM_SECONDS ?? 60) * 1000,
     },
   };
 }

@@ -22,7 +22,7 @@ export default fp(async (app) => {
       now: app.config.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       log: app.log,
-      staleClaimMs: 60_000,
+      staleClaimMs: mail.staleClaimMs ?? 60_000,
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');
