@@ -20,7 +20,7 @@ import { purgeSurvey } from '../../server/usecases/purge.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
-import { surveyStatus, type StatusRow } from '../../server/usecases/status.ts';
+import { stratumLabel, surveyStatus, type StatusRow } from '../../server/usecases/status.ts';
 import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 import { definitionOf, loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
@@ -272,10 +272,9 @@ const STATUS_COLUMNS: [string, (r: StatusRow) => number | string | undefined][] 
 ];
 const SHARES = new Set(['response_invited', 'response_population', 'RR1', 'RR2', 'COOP1', 'REF1', 'CON1', 'moe95']);
 
-function stratumLabel(r: StatusRow): string {
+function rowLabel(r: StatusRow): string {
   if (r.kind === 'total') return 'total';
-  const label = Object.values(r.stratum).map((v) => v ?? '-').join(' / ');
-  return r.kind === 'subtotal' ? `${label} (subtotal)` : label;
+  return r.kind === 'subtotal' ? `${stratumLabel(r.stratum)} (subtotal)` : stratumLabel(r.stratum);
 }
 
 export async function statusCommand(ctx: CliContext, surveyArg: string, format: string): Promise<number> {
@@ -298,7 +297,7 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
         const v = get(r);
         return v === undefined ? '' : typeof v === 'number' && SHARES.has(name) ? v.toFixed(4) : String(v);
       });
-      ctx.io.out([quote(stratumLabel(r)), ...cells].join(','));
+      ctx.io.out([quote(rowLabel(r)), ...cells].join(','));
     }
     return 0;
   }
@@ -311,7 +310,7 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
     return String(v);
   };
   const headers = ['stratum', ...STATUS_COLUMNS.map(([name]) => name)];
-  const body = rows.map((r) => [stratumLabel(r), ...STATUS_COLUMNS.map(([name, get]) => show(name, get(r)))]);
+  const body = rows.map((r) => [rowLabel(r), ...STATUS_COLUMNS.map(([name, get]) => show(name, get(r)))]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   ctx.io.out(`${survey.id}: response per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);

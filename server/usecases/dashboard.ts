@@ -7,9 +7,9 @@ import { outboxCounts } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { tally, weightTable, type Cell, type WeightTable } from '../domain/survey/weighting.ts';
+import { tally, weightingColumns, weightTable, type Cell, type WeightTable } from '../domain/survey/weighting.ts';
 import { planOf } from './fieldwork.ts';
-import { countsAfterPurge, countsPerStratum, ledgerBreakdown, statusRows, type LedgerCell, type LedgerCounts, type StatusRow } from './status.ts';
+import { countsPerStratum, ledgerCells, statusRows, stratumLabel, type LedgerCell, type StatusRow } from './status.ts';
 
 export interface CurveSeries {
   label: string;
@@ -48,37 +48,21 @@ export interface Dashboard {
   mailings: MailingState[];
 }
 
-export function stratumLabel(stratum: Record<string, string | null>): string {
-  return Object.values(stratum).map((v) => v ?? '-').join(' / ');
-}
-
 export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Promise<Dashboard> {
   const { definition: def, plan } = planOf(survey);
   const strata = def.sample.strata;
-  const weightFields = def.weighting ? def.weighting.cells.flatMap((r) => [...r.by, ...Object.keys(r.where ?? {})]) : [];
-  const fields = [...new Set([...strata, ...weightFields])];
+  const fields = [...new Set([...strata, ...(def.weighting ? weightingColumns(def.weighting) : [])])];
   const minCell = def.reporting.minCell;
-
-  let status: StatusRow[];
-  let curve: ResponseCurve | undefined;
-  let weightSource: { values: Record<string, string | null>; counts: LedgerCounts }[];
-  if (survey.purged_at) {
-    // After purge only counts per stratum remain: no dates, so no curve.
-    const perStratum = await countsAfterPurge(db, survey.id);
-    status = statusRows(def, perStratum);
-    weightSource = [...perStratum].map(([values, counts]) => ({ values, counts }));
-  } else {
-    const cells = await ledgerBreakdown(db, survey.id, fields);
-    status = statusRows(def, countsPerStratum(cells, strata));
-    curve = responseCurve(cells, strata, plan.opensAt, survey.closed_at ? new Date(survey.closed_at) : plan.closesAt, now, plan.mailings, minCell);
-    weightSource = cells;
-  }
+  const cells = await ledgerCells(db, survey, fields);
+  const status = statusRows(def, countsPerStratum(cells, strata));
+  // After purge there are no dates left, so no curve.
+  const curve = survey.purged_at ? undefined : responseCurve(cells, strata, plan.opensAt, survey.closed_at ? new Date(survey.closed_at) : plan.closesAt, now, plan.mailings, minCell);
 
   let weights: WeightTable | undefined;
   if (def.weighting) {
     const responses = new Map<string, { cell: Cell; count: number }>();
     const invited = new Map<string, { cell: Cell; count: number }>();
-    for (const { values, counts } of weightSource) {
+    for (const { values, counts } of cells) {
       tally(def.weighting, responses, values, counts.d.I + counts.d.P);
       tally(def.weighting, invited, values, counts.invited);
     }
@@ -128,7 +112,9 @@ function responseCurve(cells: readonly LedgerCell[], strata: readonly string[], 
   const groups = new Map<string, LedgerCell[]>();
   for (const c of cells) {
     const label = stratumLabel(Object.fromEntries(strata.map((s) => [s, c.values[s] ?? null])));
-    groups.set(label, [...(groups.get(label) ?? []), c]);
+    const group = groups.get(label);
+    if (group) group.push(c);
+    else groups.set(label, [c]);
   }
   const all = build('total', cells);
   const series: CurveSeries[] = [];

@@ -3,38 +3,27 @@
 // the dashboard) against the target (an explicit population table, or the number invited).
 
 import { randomInt } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { listResponses } from '../db/responses.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { codebook, codebookMarkdown, exportSchema, responsesCsv, spssSyntax, textWidths, toplineCsv, type Cell, type ExportInfo, type ResponseRecord } from '../domain/analysis/index.ts';
 import type { Answers, Questionnaire } from '../domain/questionnaire/index.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { cellOf, tally, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
+import { cellOf, tally, weightingColumns, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
-import type { StratumCounts } from './purge.ts';
+import { ledgerCells } from './status.ts';
 
 type CellCounts = Map<string, { cell: WeightCell; count: number }>;
 
 /** Invited per weighting cell: from the ledger, or after purge from the counts kept per stratum. */
 async function invitedPerCell(db: Db, survey: SurveyRow, def: SurveyDefinition, weighting: Weighting): Promise<CellCounts> {
-  const fields = [...new Set(weighting.cells.flatMap((r) => [...r.by, ...Object.keys(r.where ?? {})]))];
-  const counts: CellCounts = new Map();
-  if (survey.purged_at) {
-    const missing = fields.filter((f) => !def.sample.strata.includes(f));
-    if (missing.length > 0) throw new SurveyError(`the contact data of ${survey.id} was purged and only counts per stratum remain; the weighting column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the strata`);
-    const rows = await db.selectFrom('stratum_counts').select(['stratum', 'counts']).where('survey_id', '=', survey.id).execute();
-    for (const r of rows) {
-      const c = JSON.parse(r.counts) as StratumCounts;
-      tally(weighting, counts, JSON.parse(r.stratum) as Record<string, string>, c.ledger.invited);
-    }
-    return counts;
+  const fields = weightingColumns(weighting);
+  const missing = fields.filter((f) => !def.sample.strata.includes(f));
+  if (survey.purged_at && missing.length > 0) {
+    throw new SurveyError(`the contact data of ${survey.id} was purged and only counts per stratum remain; the weighting column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the strata`);
   }
-  const columns = fields.map((f, i) => sql`json_extract(sample, ${`$.${f}`}) as ${sql.ref(`f${i}`)}`);
-  const result = await sql<Record<string, string | number | null>>`
-    select ${sql.join([...columns, sql`count(*) as n`])} from invitees where survey_id = ${survey.id}
-    group by ${sql.join(fields.map((_, i) => sql.ref(`f${i}`)))}`.execute(db);
-  for (const r of result.rows) tally(weighting, counts, Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] as string | null])), Number(r.n));
+  const counts: CellCounts = new Map();
+  for (const cell of await ledgerCells(db, survey, fields)) tally(weighting, counts, cell.values, cell.counts.invited);
   return counts;
 }
 

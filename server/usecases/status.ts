@@ -84,8 +84,21 @@ export const EMPTY_COUNTS: LedgerCounts = { invited: 0, bounced: 0, opened: 0, s
 
 export async function surveyStatus(db: Db, survey: SurveyRow): Promise<StatusRow[]> {
   const def = definitionOf(survey);
-  const perStratum = survey.purged_at ? await countsAfterPurge(db, survey.id) : await countsFromLedger(db, survey.id, def.sample.strata);
-  return statusRows(def, perStratum);
+  return statusRows(def, countsPerStratum(await ledgerCells(db, survey, def.sample.strata), def.sample.strata));
+}
+
+/** "burgemeester", or "gemeente / wethouder" for two strata columns. */
+export function stratumLabel(stratum: Record<string, string | null>): string {
+  return Object.values(stratum).map((v) => v ?? '-').join(' / ');
+}
+
+/**
+ * The ledger grouped by `fields` and counted date; after purge, the counts kept per stratum
+ * (grouped by the strata columns, without dates).
+ */
+export async function ledgerCells(db: Db, survey: SurveyRow, fields: readonly string[]): Promise<LedgerCell[]> {
+  if (!survey.purged_at) return ledgerBreakdown(db, survey.id, fields);
+  return [...(await countsAfterPurge(db, survey.id))].map(([values, counts]) => ({ values, countedOn: null, counts }));
 }
 
 /** The status table from counts per stratum: strata rows, subtotals per first stratum, total. */
@@ -181,7 +194,8 @@ export function countsPerStratum(cells: readonly LedgerCell[], strata: readonly 
     const stratum = Object.fromEntries(strata.map((s) => [s, cell.values[s] ?? null]));
     const key = JSON.stringify(stratum);
     const entry = byKey.get(key);
-    byKey.set(key, [stratum, entry ? addCounts(entry[1], cell.counts) : cell.counts]);
+    // A copy: statusRows sets the population on what it is given.
+    byKey.set(key, [stratum, entry ? addCounts(entry[1], cell.counts) : { ...cell.counts }]);
   }
   return new Map([...byKey.values()]);
 }
@@ -191,7 +205,7 @@ export async function countsFromLedger(db: Db, surveyId: string, strata: string[
   return countsPerStratum(await ledgerBreakdown(db, surveyId, strata), strata);
 }
 
-export async function countsAfterPurge(db: Db, surveyId: string): Promise<Map<Record<string, string | null>, LedgerCounts>> {
+async function countsAfterPurge(db: Db, surveyId: string): Promise<Map<Record<string, string | null>, LedgerCounts>> {
   const rows = await db.selectFrom('stratum_counts').selectAll().where('survey_id', '=', surveyId).execute();
   const map = new Map<Record<string, string | null>, LedgerCounts>();
   for (const r of rows) {

@@ -59,11 +59,6 @@ interface Field {
   options: number;
 }
 
-/** The item kinds on the page, from the fieldsets' and inputs' shape (for coverage of page kinds). */
-export async function questionIds(page: Page): Promise<string[]> {
-  return page.$$eval('main form [name]', (els) => [...new Set(els.map((e) => e.getAttribute('name')!).filter((n) => !n.startsWith('_')).map((n) => n.split('.')[0]!))]);
-}
-
 /**
  * Answers every question on the page as a respondent would, by clicking and typing: `wanted`
  * names the values to choose per field name (radio value, checkbox values, text); otherwise

@@ -17,6 +17,11 @@ export interface Cell {
   label: string;
 }
 
+/** The carried columns the rules read (in `by` and in `where`). */
+export function weightingColumns(weighting: Weighting): string[] {
+  return [...new Set(weighting.cells.flatMap((r) => [...r.by, ...Object.keys(r.where ?? {})]))];
+}
+
 export function cellOf(weighting: Weighting, values: Values): Cell | undefined {
   for (const rule of weighting.cells) {
     const matches = Object.entries(rule.where ?? {}).every(([field, wanted]) => {

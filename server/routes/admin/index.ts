@@ -9,9 +9,9 @@ import { getSurvey } from '../../db/surveys.ts';
 import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { buildDashboard, stratumLabel, type Dashboard } from '../../usecases/dashboard.ts';
+import { buildDashboard, type Dashboard } from '../../usecases/dashboard.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
-import type { StatusRow } from '../../usecases/status.ts';
+import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { responseCurveSvg } from './response-curve-svg.ts';
 import { currentAccount, endAdminSession, startAdminSession } from './session.ts';
 

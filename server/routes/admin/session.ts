@@ -3,7 +3,7 @@
 // after 8 hours, at sign-out, or when the account is disabled.
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { deleteSession, insertSession, sessionAccount, type AdminAccount } from '../../db/admin-accounts.ts';
+import { deleteExpiredSessions, deleteSession, insertSession, sessionAccount, type AdminAccount } from '../../db/admin-accounts.ts';
 
 const COOKIE = 'admin_session';
 const LIFETIME_MS = 8 * 60 * 60 * 1000;
@@ -13,6 +13,8 @@ const hash = (token: string): string => createHash('sha256').update(token).diges
 export async function startAdminSession(request: FastifyRequest, reply: FastifyReply, email: string): Promise<void> {
   const app = request.server;
   const token = randomBytes(32).toString('base64url');
+  // Sign-ins are rare: a good moment to drop the sessions that ended.
+  await deleteExpiredSessions(app.db, app.config.now());
   await insertSession(app.db, hash(token), email, new Date(app.config.now().getTime() + LIFETIME_MS));
   reply.setCookie(COOKIE, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: app.config.secureCookies });
 }
