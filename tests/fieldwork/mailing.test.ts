@@ -139,3 +139,34 @@ describe('invitations through SMTP', () => {
     expect((await server.app.db.selectFrom('surveys').select('frozen_at').executeTakeFirstOrThrow()).frozen_at).toBe('2024-06-03T07:00:00.000Z');
   });
 });
+
+describe('pacing', () => {
+  const many = Array.from({ length: 6 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+  /** A transport that accepts at once, so that only the sender's own pacing shows. */
+  const instant: MailTransport = { description: 'instant', send: async () => {}, close: () => {} };
+
+  async function pausesAt(ratePerMinute: number): Promise<number[]> {
+    await server.survey('owb-2024', many, { calendar, extra: { sending: { ratePerMinute, maxAttempts: 6 } } });
+    const sender = fieldwork(server, instant);
+    const pauses: number[] = [];
+    sender.deps.sleep = async (ms) => void pauses.push(ms);
+    expect((await sender.run()).sent).toBe(6);
+    return pauses;
+  }
+
+  it('spaces mails out to the configured rate', async () => {
+    // 600 a minute: each mail starts 100 ms after the one before; preparing it took part of that.
+    const pauses = await pausesAt(600);
+    expect(pauses).toHaveLength(5);
+    for (const ms of pauses) {
+      expect(ms).toBeGreaterThan(50);
+      expect(ms).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('does not pause at all when the rate is above what the sender can reach', async () => {
+    // One mail a microsecond. (Timed with Date.now(), mails within the same millisecond seemed
+    // early, and each pause of a microsecond waited a timer tick: a millisecond or more.)
+    expect(await pausesAt(60_000_000)).toEqual([]);
+  });
+});
