@@ -93,6 +93,11 @@ export async function importFrame(
   // Rows are checked even after a header problem, so that one run reports every bad row.
   if (!columns.includes('email')) return result;
 
+  // Looked up once, not per row: where each known column is, and each stratum's allowed codes.
+  const at = new Map(columns.flatMap((c, i) => (c ? [[c, i] as const] : [])));
+  const allowed = new Map(strata.map((stratum) => [stratum, questionnaire.sample.get(stratum)?.options.map((o) => o.code) ?? []]));
+  const requiredSet = new Set(required);
+
   const existing = new Set((await db.selectFrom('invitees').select('email').where('survey_id', '=', survey.id).execute()).map((r) => r.email));
   const seen = new Map<string, number>();
   const people: Person[] = [];
@@ -100,30 +105,33 @@ export async function importFrame(
   for (let r = 1; r < records.length; r++) {
     const { record, info } = records[r]!;
     const line = info.lines;
-    const cell = Object.fromEntries(columns.flatMap((c, i) => (c ? [[c, record[i] ?? '']] : [])));
+    const cell = (column: string): string | undefined => {
+      const i = at.get(column);
+      return i === undefined ? undefined : (record[i] ?? '');
+    };
     result.rows++;
-    const email = (cell.email ?? '').toLowerCase();
+    const email = (cell('email') ?? '').toLowerCase();
     if (email === '') problem(line, 'the email address is missing');
-    else if (email.length > 254 || !EMAIL.test(email)) problem(line, `invalid email address "${cell.email}"`);
+    else if (email.length > 254 || !EMAIL.test(email)) problem(line, `invalid email address "${cell('email')}"`);
     else if (seen.has(email)) problem(line, `duplicate email address ${email} (also on line ${seen.get(email)})`);
     seen.set(email, line);
     for (const field of ['name', 'salutation', 'organisation', 'phone', 'email'] as const) {
-      if (CONTROL.test(cell[field] ?? '')) problem(line, `${field} contains a line break or control character`);
+      if (CONTROL.test(cell(field) ?? '')) problem(line, `${field} contains a line break or control character`);
     }
     const sample: Record<string, string> = {};
     for (const stratum of strata) {
-      const value = cell[stratum];
+      const value = cell(stratum);
       if (value === undefined) continue;
-      const options = questionnaire.sample.get(stratum)?.options.map((o) => o.code) ?? [];
+      const options = allowed.get(stratum)!;
       if (value === '') {
-        if (required.includes(stratum)) problem(line, `the stratum "${stratum}" is missing`);
+        if (requiredSet.has(stratum)) problem(line, `the stratum "${stratum}" is missing`);
         continue;
       }
       if (options.length > 0 && !options.includes(value)) problem(line, `${stratum} "${value}" is not one of ${options.join(', ')}`);
       sample[stratum] = value;
     }
     if (!existing.has(email)) {
-      people.push({ email, name: cell.name || null, salutation: cell.salutation || null, organisation: cell.organisation || null, phone: cell.phone || null, sample });
+      people.push({ email, name: cell('name') || null, salutation: cell('salutation') || null, organisation: cell('organisation') || null, phone: cell('phone') || null, sample });
     } else {
       result.existing++;
     }
