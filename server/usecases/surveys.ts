@@ -85,6 +85,25 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
   });
 }
 
+// Parsed definitions by their JSON text: every page a respondent opens or submits needs the
+// survey's definition, and parsing it each time was a measurable part of a request. Frozen, as
+// every caller shares the same object.
+const parsedDefinitions = new Map<string, SurveyDefinition>();
+
 export function definitionOf(survey: SurveyRow): SurveyDefinition {
-  return JSON.parse(survey.definition) as SurveyDefinition;
+  let definition = parsedDefinitions.get(survey.definition);
+  if (!definition) {
+    if (parsedDefinitions.size >= 100) parsedDefinitions.clear();
+    definition = deepFreeze(JSON.parse(survey.definition) as SurveyDefinition);
+    parsedDefinitions.set(survey.definition, definition);
+  }
+  return definition;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

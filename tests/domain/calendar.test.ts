@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarSchema, planCalendar, type Plan } from '../../server/domain/survey/calendar.ts';
 import { formatPath } from '../../server/domain/questionnaire/index.ts';
+import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 
 function plan(input: unknown): Plan {
   const result = planCalendar(CalendarSchema.parse(input));
@@ -96,5 +97,17 @@ describe('the fieldwork calendar', () => {
     const result = planCalendar(CalendarSchema.parse(input));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.map((p) => [formatPath(p.path), p.message])).toContainEqual([path, expect.stringContaining(message)]);
+  });
+});
+
+describe('the ledger date', () => {
+  it('is the date in Amsterdam, turning at local midnight in winter and summer time, also for consecutive calls', () => {
+    const at = (iso: string) => amsterdamDate(new Date(iso));
+    // Winter (UTC+1): midnight is 23:00 UTC.
+    expect([at('2024-01-15T22:59:59.999Z'), at('2024-01-15T23:00:00.000Z')]).toEqual(['2024-01-15', '2024-01-16']);
+    // Summer (UTC+2): midnight is 22:00 UTC; the same minute asked twice, then the next.
+    expect([at('2024-06-11T21:59:00.000Z'), at('2024-06-11T21:59:59.999Z'), at('2024-06-11T22:00:00.000Z')]).toEqual(['2024-06-11', '2024-06-11', '2024-06-12']);
+    // And back in time.
+    expect(at('2024-06-11T21:59:30.000Z')).toBe('2024-06-11');
   });
 });
