@@ -15,6 +15,8 @@ export interface Secrets {
   encrypt(purpose: Purpose, plaintext: string): string;
   /** Returns undefined when the value was not made with this secret or was tampered with. */
   decrypt(purpose: Purpose, sealed: string): string | undefined;
+  /** For a worker thread of this process that needs the same keys; never stored or sent anywhere. */
+  readonly masterSecret: string;
 }
 
 export function createSecrets(masterSecret: string): Secrets {
@@ -29,6 +31,7 @@ export function createSecrets(masterSecret: string): Secrets {
     return k;
   };
   return {
+    masterSecret,
     hmac: (purpose, value) => createHmac('sha256', key(purpose)).update(value).digest('base64url'),
     encrypt(purpose, plaintext) {
       const iv = randomBytesFromPool(12);

@@ -8,6 +8,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import type { Questionnaire } from '../domain/questionnaire/index.ts';
 import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
+import { secretsMadeHere, secretsMadeOnWorker, type InvitationSecretsSource } from './invitation-secrets.ts';
 import { issueInvitations, type Person } from './invitations.ts';
 import { definitionOf } from './surveys.ts';
 
@@ -26,6 +27,8 @@ export interface ImportResult {
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)*\.[A-Za-z]{2,}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_PROBLEMS = 1000;
+
+type CsvRecord = { record: string[]; info: { lines: number } };
 
 /** The line of the first byte that is not valid UTF-8, or undefined when the file is valid. */
 export function firstInvalidUtf8Line(bytes: Uint8Array): number | undefined {
@@ -54,6 +57,8 @@ export async function importFrame(
   bytes: Uint8Array,
   now: Date,
   onProgress: (done: number, total: number, phase: 'checking' | 'importing') => void = () => {},
+  // From this many rows on, the codes are made on a worker thread while the rows are checked.
+  { secretsOnWorkerFrom = 20_000 }: { secretsOnWorkerFrom?: number } = {},
 ): Promise<ImportResult> {
   const result: ImportResult = { problems: [], rows: 0, added: 0, existing: 0 };
   const problem = (line: number, message: string): void => {
@@ -65,7 +70,7 @@ export async function importFrame(
     return result;
   }
   const text = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: CsvRecord[];
   try {
     records = parse(text, { delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''), info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as unknown as typeof records;
   } catch (e) {
@@ -77,6 +82,27 @@ export async function importFrame(
     problem(1, 'the file is empty');
     return result;
   }
+  const rows = records.length - 1;
+  const source = rows >= secretsOnWorkerFrom ? secretsMadeOnWorker(secrets, rows) : secretsMadeHere(secrets);
+  try {
+    return await checkAndInsert(db, secrets, survey, questionnaire, records, now, onProgress, source, result, problem);
+  } finally {
+    await source.close();
+  }
+}
+
+async function checkAndInsert(
+  db: Db,
+  secrets: Secrets,
+  survey: SurveyRow,
+  questionnaire: Questionnaire,
+  records: CsvRecord[],
+  now: Date,
+  onProgress: (done: number, total: number, phase: 'checking' | 'importing') => void,
+  source: InvitationSecretsSource,
+  result: ImportResult,
+  problem: (line: number, message: string) => void,
+): Promise<ImportResult> {
 
   const def = definitionOf(survey);
   const strata = sampleColumns(def, questionnaire);
@@ -144,7 +170,8 @@ export async function importFrame(
   await db.transaction().execute(async (trx) => {
     const chunk = 5000;
     for (let i = 0; i < people.length; i += chunk) {
-      await issueInvitations(trx, secrets, survey.id, people.slice(i, i + chunk), now);
+      const some = people.slice(i, i + chunk);
+      await issueInvitations(trx, secrets, survey.id, some, now, await source.take(some.length));
       onProgress(Math.min(i + chunk, people.length), people.length, 'importing');
     }
   });

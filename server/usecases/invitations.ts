@@ -1,11 +1,12 @@
 // Issuing invitations: each invitee gets a typed code and a link token. The database keeps only
 // keyed hashes to find them and copies sealed with the server secret for the mails.
 
-import { generateCode, generateToken, isPlausibleToken, normalizeTypedCode } from '../domain/codes.ts';
+import { isPlausibleToken, normalizeTypedCode } from '../domain/codes.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Db } from '../db/connection.ts';
 import { findInviteeByCodeLookup, findInviteeByTokenLookup, insertInvitees, type InviteeRow, type NewInvitee } from '../db/invitees.ts';
 import type { Secrets } from '../security/secrets.ts';
+import { codeLookup, makeInvitationSecrets, tokenLookup, type InvitationSecrets } from './invitation-secrets.ts';
 
 export interface Person {
   email: string;
@@ -22,17 +23,23 @@ export interface IssuedInvitation {
   token: string;
 }
 
-const codeLookup = (secrets: Secrets, code: string): string => secrets.hmac('code-lookup', `code:${code}`);
-const tokenLookup = (secrets: Secrets, token: string): string => secrets.hmac('code-lookup', `token:${token}`);
 
-/** Creates invitees with fresh codes, all in one statement group; returns the codes for the caller. */
-export async function issueInvitations(db: Db, secrets: Secrets, surveyId: string, people: Person[], now: Date): Promise<IssuedInvitation[]> {
-  const issued: IssuedInvitation[] = [];
+/**
+ * Creates invitees with fresh codes, all in one statement group; returns the codes for the
+ * caller. `made` are secrets made ahead (a large import); by default they are made here.
+ */
+export async function issueInvitations(
+  db: Db,
+  secrets: Secrets,
+  surveyId: string,
+  people: Person[],
+  now: Date,
+  made: InvitationSecrets[] = people.map(() => makeInvitationSecrets(secrets)),
+): Promise<IssuedInvitation[]> {
+  if (made.length !== people.length) throw new Error(`${people.length} invitees but ${made.length} codes`);
   const today = amsterdamDate(now);
-  const rows: NewInvitee[] = people.map((p) => {
-    const code = generateCode();
-    const token = generateToken();
-    issued.push({ email: p.email, code, token });
+  const rows: NewInvitee[] = people.map((p, i) => {
+    const { code_lookup, token_lookup, code_sealed, token_sealed } = made[i]!;
     return {
       survey_id: surveyId,
       email: p.email,
@@ -41,10 +48,10 @@ export async function issueInvitations(db: Db, secrets: Secrets, surveyId: strin
       organisation: p.organisation ?? null,
       phone: p.phone ?? null,
       sample: JSON.stringify(p.sample),
-      code_lookup: codeLookup(secrets, code),
-      token_lookup: tokenLookup(secrets, token),
-      code_sealed: secrets.encrypt('code-storage', code),
-      token_sealed: secrets.encrypt('code-storage', token),
+      code_lookup,
+      token_lookup,
+      code_sealed,
+      token_sealed,
       state: 'invited',
       opened_on: null,
       started_on: null,
@@ -54,7 +61,7 @@ export async function issueInvitations(db: Db, secrets: Secrets, surveyId: strin
     };
   });
   await insertInvitees(db, rows);
-  return issued;
+  return people.map((p, i) => ({ email: p.email, code: made[i]!.code, token: made[i]!.token }));
 }
 
 /** The invitee a typed code belongs to, if any (case, spaces and dashes ignored). */

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
 import { openDatabase } from '../../server/db/connection.ts';
+import { getSurvey } from '../../server/db/surveys.ts';
+import { formatCode } from '../../server/domain/codes.ts';
+import { createSecrets } from '../../server/security/secrets.ts';
+import { importFrame } from '../../server/usecases/import-frame.ts';
+import { findInviteeByToken, findInviteeByTypedCode } from '../../server/usecases/invitations.ts';
+import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 
 const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
 let dir: string;
@@ -107,6 +113,37 @@ describe('survey import', () => {
     const db2 = await openDatabase(env.DATABASE_PATH!);
     expect((await db2.selectFrom('invitees').selectAll().executeTakeFirstOrThrow()).code_lookup).toBe(before.code_lookup);
     await db2.destroy();
+  });
+
+  it('a large frame gets its codes from a worker thread: all distinct, each finds its invitee, and a bad row still imports nothing', async () => {
+    const db = await openDatabase(env.DATABASE_PATH!);
+    const secrets = createSecrets(env.SERVER_SECRET!);
+    const surveyRow = (await getSurvey(db, 'owb-2024'))!;
+    const questionnaire = await new QuestionnaireRegistry(db).byHash(surveyRow.questionnaire_hash);
+    const csv = (n: number, bad = false) => new TextEncoder().encode(['email;functie', ...Array.from({ length: n }, (_, i) => `p${i}@x.nl;${bad && i === n - 1 ? 'koning' : 'raadslid'}`)].join('\n'));
+    const worker = { secretsOnWorkerFrom: 1 };
+    try {
+      const refused = await importFrame(db, secrets, surveyRow, questionnaire, csv(5000, true), new Date(), () => {}, worker);
+      expect(refused.problems).toHaveLength(1);
+      expect(await db.selectFrom('invitees').select('id').execute()).toEqual([]);
+
+      // More than the worker makes at a time and more than it may run ahead.
+      const n = 12_500;
+      const result = await importFrame(db, secrets, surveyRow, questionnaire, csv(n), new Date(), () => {}, worker);
+      expect(result).toMatchObject({ problems: [], added: n });
+      const rows = await db.selectFrom('invitees').select(['id', 'email', 'code_lookup', 'token_lookup', 'code_sealed', 'token_sealed']).execute();
+      expect(rows).toHaveLength(n);
+      expect(new Set(rows.map((r) => r.code_lookup)).size).toBe(n);
+      expect(new Set(rows.map((r) => r.token_lookup)).size).toBe(n);
+      for (const row of [rows[0]!, rows[4321]!, rows[n - 1]!]) {
+        const code = secrets.decrypt('code-storage', row.code_sealed)!;
+        const token = secrets.decrypt('code-storage', row.token_sealed)!;
+        expect((await findInviteeByTypedCode(db, secrets, formatCode(code.toLowerCase())))?.email).toBe(row.email);
+        expect((await findInviteeByToken(db, secrets, token))?.email).toBe(row.email);
+      }
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('names an unknown survey', async () => {
