@@ -4,7 +4,7 @@
 
 import type { Db } from '../db/connection.ts';
 import { deleteDraft, getDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
-import { markCounted, markStarted, markSubmitted, type InviteeRow } from '../db/invitees.ts';
+import { markCounted, markStarted, markSubmitted, type RespondentInvitee } from '../db/invitees.ts';
 import { insertResponse } from '../db/responses.ts';
 import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
 import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
@@ -14,7 +14,7 @@ import { definitionOf } from './surveys.ts';
 export interface Respondent {
   survey: SurveyRow;
   questionnaire: Questionnaire;
-  invitee: InviteeRow;
+  invitee: RespondentInvitee;
   sample: SampleValues;
   draftKey: string;
   draft: DraftRow | undefined;

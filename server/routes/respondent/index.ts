@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
-import { getInvitee, markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
+import { getRespondentInvitee, markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
@@ -37,7 +37,7 @@ async function respondentOf(request: Request): Promise<Respondent | undefined> {
   const session = readSession(request);
   if (!session) return undefined;
   const app = request.server;
-  const invitee = await getInvitee(app.db, session.invitee);
+  const invitee = await getRespondentInvitee(app.db, session.invitee);
   const survey = invitee && (await getSurvey(app.db, invitee.survey_id));
   if (!invitee || !survey) return undefined;
   const questionnaire = await app.questionnaires.byHash(survey.questionnaire_hash);
