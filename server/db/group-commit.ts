@@ -186,8 +186,12 @@ export class GroupCommitDriver implements Driver {
         this.statement('commit').run();
         batch.resolve();
       } catch (error) {
-        if (this.#sqlite.inTransaction) this.statement('rollback').run();
         batch.reject(error);
+        // Nothing may escape from here: nobody awaits this call, and an unhandled rejection
+        // would end the process over a ROLLBACK that failed too.
+        try {
+          if (this.#sqlite.inTransaction) this.statement('rollback').run();
+        } catch {}
       }
     } finally {
       this.#mutex.unlock();

@@ -8,7 +8,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import type { Questionnaire } from '../domain/questionnaire/index.ts';
 import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
-import { secretsMadeHere, secretsMadeOnWorker, type InvitationSecretsSource } from './invitation-secrets.ts';
+import { secretsMadeHere, secretsMadeOnWorker } from './invitation-secrets.ts';
 import { issueInvitations, type Person } from './invitations.ts';
 import { definitionOf } from './surveys.ts';
 
@@ -83,27 +83,37 @@ export async function importFrame(
     return result;
   }
   const rows = records.length - 1;
+  // The codes are made while the rows are checked; for a large frame on a worker thread.
   const source = rows >= secretsOnWorkerFrom ? secretsMadeOnWorker(secrets, rows) : secretsMadeHere(secrets);
   try {
-    return await checkAndInsert(db, secrets, survey, questionnaire, records, now, onProgress, source, result, problem);
+    const people = await checkRows(db, survey, questionnaire, records, onProgress, result, problem);
+    if (result.problems.length > 0) return result;
+    // All or nothing: one transaction for every new invitee.
+    await db.transaction().execute(async (trx) => {
+      const chunk = 5000;
+      for (let i = 0; i < people.length; i += chunk) {
+        const some = people.slice(i, i + chunk);
+        await issueInvitations(trx, secrets, survey.id, some, now, await source.take(some.length));
+        onProgress(Math.min(i + chunk, people.length), people.length, 'importing');
+      }
+    });
+    result.added = people.length;
+    return result;
   } finally {
     await source.close();
   }
 }
 
-async function checkAndInsert(
+/** Checks the header and every row, recording each problem; returns the people not yet invited. */
+async function checkRows(
   db: Db,
-  secrets: Secrets,
   survey: SurveyRow,
   questionnaire: Questionnaire,
   records: CsvRecord[],
-  now: Date,
-  onProgress: (done: number, total: number, phase: 'checking' | 'importing') => void,
-  source: InvitationSecretsSource,
+  onProgress: (done: number, total: number, phase: 'checking') => void,
   result: ImportResult,
   problem: (line: number, message: string) => void,
-): Promise<ImportResult> {
-
+): Promise<Person[]> {
   const def = definitionOf(survey);
   const strata = sampleColumns(def, questionnaire);
   const known = [...CONTACT_COLUMNS, ...strata];
@@ -117,7 +127,7 @@ async function checkAndInsert(
   const required = [...new Set([...def.sample.strata, ...[...questionnaire.sample.values()].filter((f) => f.options.length > 0).map((f) => f.id)])];
   for (const stratum of required) if (!columns.includes(stratum)) problem(1, `the stratum column "${stratum}" is missing`);
   // Rows are checked even after a header problem, so that one run reports every bad row.
-  if (!columns.includes('email')) return result;
+  if (!columns.includes('email')) return [];
 
   // Looked up once, not per row: where each known column is, and each stratum's allowed codes.
   const at = new Map(columns.flatMap((c, i) => (c ? [[c, i] as const] : [])));
@@ -164,17 +174,5 @@ async function checkAndInsert(
     if (r % 5000 === 0) onProgress(r, total, 'checking');
   }
   onProgress(total, total, 'checking');
-  if (result.problems.length > 0) return result;
-
-  // All or nothing: one transaction for every new invitee.
-  await db.transaction().execute(async (trx) => {
-    const chunk = 5000;
-    for (let i = 0; i < people.length; i += chunk) {
-      const some = people.slice(i, i + chunk);
-      await issueInvitations(trx, secrets, survey.id, some, now, await source.take(some.length));
-      onProgress(Math.min(i + chunk, people.length), people.length, 'importing');
-    }
-  });
-  result.added = people.length;
-  return result;
+  return people;
 }
