@@ -46,12 +46,12 @@ export function secretsMadeHere(secrets: Secrets): InvitationSecretsSource {
   };
 }
 
-/** How many the worker makes at a time, and how far it may run ahead of what was taken. */
+/** How many the worker makes at a time, and how far it may run ahead of what was asked for. */
 const BATCH = 2000;
 const AHEAD = 10_000;
 
 /** Messages between this thread and the worker (invitation-secrets-worker.mjs). */
-export type ToWorker = { taken: number };
+export type ToWorker = { asked: number };
 export interface WorkerData {
   masterSecret: string;
   total: number;
@@ -64,6 +64,7 @@ export function secretsMadeOnWorker(secrets: Secrets, total: number): Invitation
   const workerData: WorkerData = { masterSecret: secrets.masterSecret, total, batch: BATCH, ahead: AHEAD };
   const worker = new Worker(new URL('./invitation-secrets-worker.mjs', import.meta.url), { workerData });
   const ready: InvitationSecrets[] = [];
+  let asked = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -84,33 +85,37 @@ export function secretsMadeOnWorker(secrets: Secrets, total: number): Invitation
   });
   return {
     async take(n) {
+      if (failure) throw failure;
+      if (asked + n > total) throw new Error(`asked for ${asked + n} invitation codes, ${total} were planned`);
+      asked += n;
+      worker.postMessage({ asked: n } satisfies ToWorker);
       while (ready.length < n) {
         if (failure) throw failure;
         await new Promise<void>((resolve) => (wake = resolve));
       }
-      worker.postMessage({ taken: n } satisfies ToWorker);
       return ready.splice(0, n);
     },
     async close() {
+      failure = new Error('the worker making invitation codes was closed');
       worker.removeAllListeners('exit');
       await worker.terminate();
     },
   };
 }
 
-/** The worker's side: makes `total` secrets in batches, staying at most `ahead` in front. */
+/** The worker's side: makes `total` secrets in batches, at most `ahead` beyond what was asked for. */
 export function runSecretsWorker(data: WorkerData, post: (batch: InvitationSecrets[]) => void, onMessage: (handle: (m: ToWorker) => void) => void): void {
   const secrets = createSecrets(data.masterSecret);
   let made = 0;
-  let taken = 0;
+  let asked = 0;
   let scheduled = false;
   const pump = () => {
     scheduled = false;
-    if (made >= data.total || made - taken >= data.ahead) return;
+    if (made >= data.total || made - asked >= data.ahead) return;
     const n = Math.min(data.batch, data.total - made);
     post(Array.from({ length: n }, () => makeInvitationSecrets(secrets)));
     made += n;
-    // One batch at a time, so that "taken" messages are handled in between.
+    // One batch at a time, so that "asked" messages are handled in between.
     schedule();
   };
   const schedule = () => {
@@ -119,7 +124,7 @@ export function runSecretsWorker(data: WorkerData, post: (batch: InvitationSecre
     setImmediate(pump);
   };
   onMessage((m) => {
-    taken += m.taken;
+    asked += m.asked;
     schedule();
   });
   schedule();

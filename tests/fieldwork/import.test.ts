@@ -8,6 +8,7 @@ import { getSurvey } from '../../server/db/surveys.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { createSecrets } from '../../server/security/secrets.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
+import { secretsMadeOnWorker } from '../../server/usecases/invitation-secrets.ts';
 import { findInviteeByToken, findInviteeByTypedCode } from '../../server/usecases/invitations.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 
@@ -144,6 +145,21 @@ describe('survey import', () => {
     } finally {
       await db.destroy();
     }
+  });
+
+  it('the code worker hands out more in one go than it may make ahead, and refuses, instead of waiting forever, more than planned or after closing', async () => {
+    const secrets = createSecrets(env.SERVER_SECRET!);
+    const source = secretsMadeOnWorker(secrets, 13_000);
+    try {
+      const first = await source.take(12_000);
+      const rest = await source.take(1_000);
+      expect(new Set([...first, ...rest].map((s) => s.code)).size).toBe(13_000);
+      expect(secrets.decrypt('code-storage', rest[999]!.token_sealed)).toBe(rest[999]!.token);
+      await expect(source.take(1)).rejects.toThrow('asked for 13001 invitation codes, 13000 were planned');
+    } finally {
+      await source.close();
+    }
+    await expect(source.take(1)).rejects.toThrow('was closed');
   });
 
   it('names an unknown survey', async () => {
