@@ -39,6 +39,8 @@ class Mutex {
   }
 }
 
+const ABANDONED = 'the transaction was abandoned by SQLite after an earlier error';
+
 /** The shared transaction: open from the first write until its COMMIT. */
 interface Batch {
   committed: Promise<void>;
@@ -65,7 +67,7 @@ class Connection implements DatabaseConnection {
   }
 }
 
-export class GroupCommitDriver implements Driver {
+class GroupCommitDriver implements Driver {
   readonly #sqlite: SQLite.Database;
   readonly #mutex = new Mutex();
   // Prepared statements by SQL text: queries differ only in their parameters, so this stays small.
@@ -97,7 +99,7 @@ export class GroupCommitDriver implements Driver {
     const c = connection as Connection;
     const batch = this.#batch;
     c.inUnit = false;
-    if (!batch || !this.#sqlite.inTransaction) throw new Error('the transaction was abandoned by SQLite after an earlier error');
+    if (!batch || !this.#sqlite.inTransaction) throw new Error(ABANDONED);
     this.statement('release unit').run();
     // Let the next unit in while this one waits for the shared commit.
     this.#release(c);
@@ -134,7 +136,7 @@ export class GroupCommitDriver implements Driver {
       await this.#mutex.lock();
       c.held = true;
     }
-    if (c.inUnit && !this.#sqlite.inTransaction) throw new Error('the transaction was abandoned by SQLite after an earlier error');
+    if (c.inUnit && !this.#sqlite.inTransaction) throw new Error(ABANDONED);
     const statement = this.statement(query.sql);
     if (c.inUnit || statement.readonly) return this.#run<R>(statement, query.parameters);
     // A write outside any transaction is a unit of its own.

@@ -51,8 +51,8 @@ const BATCH = 2000;
 const AHEAD = 10_000;
 
 /** Messages between this thread and the worker (invitation-secrets-worker.mjs). */
-export type ToWorker = { asked: number };
-export interface WorkerData {
+type ToWorker = { asked: number };
+interface WorkerData {
   masterSecret: string;
   total: number;
   batch: number;
