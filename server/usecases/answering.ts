@@ -3,12 +3,14 @@
 // network I/O never happen in here.
 
 import type { Db } from '../db/connection.ts';
-import { deleteDraft, getDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
+import { deleteDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
 import { markCounted, markStarted, markSubmitted, type RespondentInvitee } from '../db/invitees.ts';
+import { readRespondentRows } from '../db/respondents.ts';
 import { insertResponse } from '../db/responses.ts';
 import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
 import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
+import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
 import { definitionOf } from './surveys.ts';
 
 export interface Respondent {
@@ -23,9 +25,20 @@ export interface Respondent {
 
 export type Situation = 'answering' | 'completed' | 'closed' | 'not-open' | 'refused' | 'not-eligible';
 
-export async function loadRespondent(db: Db, args: Omit<Respondent, 'draft' | 'answers' | 'sample'>): Promise<Respondent> {
-  const draft = await getDraft(db, args.draftKey);
-  return { ...args, sample: JSON.parse(args.invitee.sample) as SampleValues, draft, answers: draft ? (JSON.parse(draft.answers) as Answers) : {} };
+/** The respondent of a session, or undefined if the invitee (or their survey) is gone. */
+export async function loadRespondent(db: Db, questionnaires: QuestionnaireRegistry, session: { invitee: number; draftKey: string }): Promise<Respondent | undefined> {
+  const rows = await readRespondentRows(db, session.invitee, session.draftKey);
+  if (!rows) return undefined;
+  const { invitee, survey, draft } = rows;
+  return {
+    survey,
+    questionnaire: await questionnaires.byHash(survey.questionnaire_hash),
+    invitee,
+    sample: JSON.parse(invitee.sample) as SampleValues,
+    draftKey: session.draftKey,
+    draft,
+    answers: draft ? (JSON.parse(draft.answers) as Answers) : {},
+  };
 }
 
 export function isClosed(survey: SurveyRow, now: Date): boolean {

@@ -4,8 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
-import { getRespondentInvitee, markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
-import { getSurvey } from '../../db/surveys.ts';
+import { markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
@@ -35,13 +34,7 @@ function languageSwitch(request: Request, lang: string, available: readonly stri
 
 async function respondentOf(request: Request): Promise<Respondent | undefined> {
   const session = readSession(request);
-  if (!session) return undefined;
-  const app = request.server;
-  const invitee = await getRespondentInvitee(app.db, session.invitee);
-  const survey = invitee && (await getSurvey(app.db, invitee.survey_id));
-  if (!invitee || !survey) return undefined;
-  const questionnaire = await app.questionnaires.byHash(survey.questionnaire_hash);
-  return loadRespondent(app.db, { survey, questionnaire, invitee, draftKey: session.draftKey });
+  return session && loadRespondent(request.server.db, request.server.questionnaires, session);
 }
 
 export default async function respondentRoutes(app: FastifyInstance): Promise<void> {

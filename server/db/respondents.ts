@@ -1,0 +1,37 @@
+// What every request of a respondent reads: their ledger entry, their survey and, under the key
+// from their session, their draft, in one statement. Three lookups by key cost three round trips
+// through the query builder and SQLite, each more than the lookup itself, on every page a
+// respondent opens or saves (scripts/bench/load.ts).
+
+import type { Db } from './connection.ts';
+import type { DraftRow } from './drafts.ts';
+import type { RespondentInvitee } from './invitees.ts';
+import type { SurveyRow } from './surveys.ts';
+
+export interface RespondentRows {
+  invitee: RespondentInvitee;
+  survey: SurveyRow;
+  draft: DraftRow | undefined;
+}
+
+export async function readRespondentRows(db: Db, inviteeId: number, draftKey: string): Promise<RespondentRows | undefined> {
+  const row = await db
+    .selectFrom('invitees as i')
+    .innerJoin('surveys as s', 's.id', 'i.survey_id')
+    .leftJoin('drafts as d', (join) => join.on('d.key', '=', draftKey).onRef('d.survey_id', '=', 'i.survey_id'))
+    .select(['i.id as invitee_id', 'i.state', 'i.sample'])
+    .select(['s.id', 's.title', 's.questionnaire_hash', 's.definition', 's.opens_at', 's.closes_at', 's.closed_at', 's.created_at', 's.frozen_at', 's.purged_at'])
+    .select(['d.key as draft_key', 'd.answers', 'd.strata', 'd.current_page', 'd.furthest_page', 'd.version'])
+    .where('i.id', '=', inviteeId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { invitee_id, state, sample, draft_key, answers, strata, current_page, furthest_page, version, ...survey } = row;
+  return {
+    invitee: { id: invitee_id, survey_id: survey.id, state, sample },
+    survey,
+    draft:
+      draft_key === null
+        ? undefined
+        : { key: draft_key, survey_id: survey.id, answers: answers!, strata: strata!, current_page: current_page!, furthest_page: furthest_page!, version: version! },
+  };
+}
