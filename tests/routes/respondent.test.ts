@@ -96,6 +96,34 @@ describe('entering', () => {
     expect(b.document().querySelector('.field-error')?.text).toContain('Deze link is niet (meer) geldig');
   });
 
+  it('ends a session after 12 hours, also one whose cookie it has opened before', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    expect((await b.open('/q/p/welkom')).statusCode).toBe(200);
+    server.clock.now = new Date(server.clock.now.getTime() + 11 * 3600_000);
+    expect((await b.open('/q/p/welkom')).statusCode).toBe(200);
+    server.clock.now = new Date(server.clock.now.getTime() + 2 * 3600_000);
+    expect((await b.open('/q/p/welkom')).statusCode).toBe(401);
+    expect(b.heading()).toBe('Open de vragenlijst opnieuw');
+  });
+
+  it('does not accept a session cookie made with another server secret, even one opened in this process', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    expect((await b.open('/q/p/welkom')).statusCode).toBe(200);
+    const other = await testServer({ secret: 'another-secret-that-is-long-enough-for-hkdf-9876543210' });
+    try {
+      await other.survey('owb-2024', [burgemeester]);
+      const stranger = other.browser();
+      stranger.cookies.set('session', b.cookies.get('session')!);
+      expect((await stranger.open('/q/p/welkom')).statusCode).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('asks to open the questionnaire again when there is no session', async () => {
     const b = server.browser();
     const response = await b.open('/q/p/H1');

@@ -22,13 +22,31 @@ export function startSession(request: FastifyRequest, reply: FastifyReply, invit
   });
 }
 
+// Opened session cookies, by their exact text, per server secret: a respondent sends the same
+// cookie with every page, and opening it (AES-GCM) cost 47 us of a 500 us page in the middle of
+// a request, against 9 us in a loop, most of it setting up the cipher. Only cookies that opened
+// are kept, at most OPENED_MAX (the oldest go first), so garbage cookies cannot fill it.
+const OPENED_MAX = 20_000;
+const openedBySecrets = new WeakMap<object, Map<string, SessionPayload>>();
+
+function openCookie(request: FastifyRequest, sealed: string): SessionPayload | undefined {
+  const secrets = request.server.secrets;
+  let opened = openedBySecrets.get(secrets);
+  if (!opened) openedBySecrets.set(secrets, (opened = new Map()));
+  const known = opened.get(sealed);
+  if (known) return known;
+  const json = secrets.decrypt('session-cookie', sealed);
+  if (!json) return undefined;
+  const payload = Object.freeze(JSON.parse(json) as SessionPayload);
+  if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!);
+  opened.set(sealed, payload);
+  return payload;
+}
+
 export function readSession(request: FastifyRequest): SessionPayload | undefined {
   const sealed = request.cookies[COOKIE];
-  if (!sealed) return undefined;
-  const json = request.server.secrets.decrypt('session-cookie', sealed);
-  if (!json) return undefined;
-  const payload = JSON.parse(json) as SessionPayload;
-  return payload.expires > request.server.config.now().getTime() ? payload : undefined;
+  const payload = sealed ? openCookie(request, sealed) : undefined;
+  return payload && payload.expires > request.server.config.now().getTime() ? payload : undefined;
 }
 
 export function endSession(reply: FastifyReply): void {
