@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './connection.ts';
+import { prepared } from './prepared.ts';
 import type { DraftTable } from './schema.ts';
 
 export type DraftRow = Selectable<DraftTable>;
@@ -8,8 +9,20 @@ export async function getDraft(db: Db, key: string): Promise<DraftRow | undefine
   return db.selectFrom('drafts').selectAll().where('key', '=', key).executeTakeFirst();
 }
 
+// Prepared: a respondent's first save inserts the draft, every later one updates it.
+const insert = prepared((db, d: DraftRow) =>
+  db.insertInto('drafts').values({ key: d.key, survey_id: d.survey_id, answers: d.answers, strata: d.strata, current_page: d.current_page, furthest_page: d.furthest_page, version: d.version }),
+);
+const update = prepared((db, d: DraftRow & { expectedVersion: number }) =>
+  db
+    .updateTable('drafts')
+    .set({ answers: d.answers, current_page: d.current_page, furthest_page: d.furthest_page, version: d.version })
+    .where('key', '=', d.key)
+    .where('version', '=', d.expectedVersion),
+);
+
 export async function insertDraft(db: Db, draft: DraftRow): Promise<void> {
-  await db.insertInto('drafts').values(draft).execute();
+  await insert(db, draft);
 }
 
 /**
@@ -17,13 +30,8 @@ export async function insertDraft(db: Db, draft: DraftRow): Promise<void> {
  * replayed form finds a newer version and changes nothing). Returns whether it was saved.
  */
 export async function updateDraft(db: Db, draft: DraftRow, expectedVersion: number): Promise<boolean> {
-  const result = await db
-    .updateTable('drafts')
-    .set({ answers: draft.answers, current_page: draft.current_page, furthest_page: draft.furthest_page, version: draft.version })
-    .where('key', '=', draft.key)
-    .where('version', '=', expectedVersion)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const result = await update(db, { ...draft, expectedVersion });
+  return Number(result.numAffectedRows) === 1;
 }
 
 export async function deleteDraft(db: Db, key: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { CompiledQuery, Insertable, Selectable } from 'kysely';
 import type { Db } from './connection.ts';
+import { prepared } from './prepared.ts';
 import type { InviteeState, InviteeTable } from './schema.ts';
 
 export type InviteeRow = Selectable<InviteeTable>;
@@ -58,8 +59,12 @@ export async function markOpened(db: Db, id: number, on: string): Promise<void> 
 }
 
 /** invited -> started, on the first saved page. */
+const started = prepared((db, v: { id: number; on: string }) =>
+  db.updateTable('invitees').set({ state: 'started', started_on: v.on }).where('id', '=', v.id).where('state', '=', 'invited'),
+);
+
 export async function markStarted(db: Db, id: number, on: string): Promise<void> {
-  await db.updateTable('invitees').set({ state: 'started', started_on: on }).where('id', '=', id).where('state', '=', 'invited').execute();
+  await started(db, { id, on });
 }
 
 /** Marks the invitee submitted (date only). Returns false when the invitee was not in a state that allows it. */
@@ -110,6 +115,8 @@ export async function findInviteeByEmail(db: Db, surveyId: string, email: string
 }
 
 /** The respondent reached the page of the counting rule: from now on they count as a response. */
+const counted = prepared((db, v: { id: number; on: string }) => db.updateTable('invitees').set({ counted_on: v.on }).where('id', '=', v.id).where('counted_on', 'is', null));
+
 export async function markCounted(db: Db, id: number, on: string): Promise<void> {
-  await db.updateTable('invitees').set({ counted_on: on }).where('id', '=', id).where('counted_on', 'is', null).execute();
+  await counted(db, { id, on });
 }
