@@ -5,6 +5,7 @@
 
 import { sql, type Selectable } from 'kysely';
 import type { Db } from './connection.ts';
+import { prepared } from './prepared.ts';
 import type { InviteeState, OutboxStatus, OutboxTable } from './schema.ts';
 
 export type OutboxRow = Selectable<OutboxTable>;
@@ -89,8 +90,13 @@ export async function claimDue(db: Db, now: Date, surveyId: string, limit: numbe
   return rows.sort((a, b) => a.next_attempt_at.localeCompare(b.next_attempt_at) || a.id - b.id);
 }
 
+// Prepared (db/prepared.ts): it runs once for every mail sent.
+const sent = prepared((db, v: { id: number; at: string; messageId: string }) =>
+  db.updateTable('outbox').set({ status: 'sent', sent_at: v.at, message_id: v.messageId, last_error: null }).where('id', '=', v.id),
+);
+
 export async function markSent(db: Db, id: number, at: Date, messageId: string): Promise<void> {
-  await db.updateTable('outbox').set({ status: 'sent', sent_at: at.toISOString(), message_id: messageId, last_error: null }).where('id', '=', id).execute();
+  await sent(db, { id, at: at.toISOString(), messageId });
 }
 
 export async function markSkipped(db: Db, id: number, reason: string): Promise<void> {

@@ -4,7 +4,7 @@
 // transaction, and its outcome recorded.
 
 import type { Db } from '../db/connection.ts';
-import { markBounced, type InviteeRow } from '../db/invitees.ts';
+import { getInvitee, markBounced, type InviteeRow } from '../db/invitees.ts';
 import { claimDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, type Plan } from '../domain/survey/calendar.ts';
@@ -169,7 +169,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
 /** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */
 async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' }> {
   const { db } = deps;
-  const invitee = await db.selectFrom('invitees').selectAll().where('id', '=', row.invitee_id).executeTakeFirst();
+  const invitee = await getInvitee(db, row.invitee_id);
   const mailing = planned.plan.mailings.find((m) => m.id === row.mailing_id);
   if (!invitee || !mailing) {
     await markFailed(db, row.id, 'the invitee or the mailing no longer exists');
