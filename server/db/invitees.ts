@@ -46,7 +46,7 @@ export async function findInviteeByTokenLookup(db: Db, lookup: string): Promise<
 }
 
 /** What a respondent's pages need of their invitee: no contact data, no sealed codes. */
-export type RespondentInvitee = Pick<InviteeRow, 'id' | 'survey_id' | 'state' | 'sample'>;
+export type RespondentInvitee = Pick<InviteeRow, 'id' | 'survey_id' | 'state' | 'sample' | 'counted_on'>;
 
 /** On every page a respondent opens: the narrow row reads in a third of the time of `select *`. */
 // Prepared (db/prepared.ts): the sender reads the invitee of every mail it sends.

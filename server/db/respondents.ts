@@ -20,7 +20,7 @@ const respondentRow = prepared((db, v: { inviteeId: number; draftKey: string }) 
     .selectFrom('invitees as i')
     .innerJoin('surveys as s', 's.id', 'i.survey_id')
     .leftJoin('drafts as d', (join) => join.on('d.key', '=', v.draftKey).onRef('d.survey_id', '=', 'i.survey_id'))
-    .select(['i.id as invitee_id', 'i.state', 'i.sample'])
+    .select(['i.id as invitee_id', 'i.state', 'i.sample', 'i.counted_on'])
     .select(['s.id', 's.title', 's.questionnaire_hash', 's.definition', 's.opens_at', 's.closes_at', 's.closed_at', 's.created_at', 's.frozen_at', 's.purged_at'])
     .select(['d.key as draft_key', 'd.answers', 'd.strata', 'd.current_page', 'd.furthest_page', 'd.version'])
     .where('i.id', '=', v.inviteeId),
@@ -29,9 +29,9 @@ const respondentRow = prepared((db, v: { inviteeId: number; draftKey: string }) 
 export async function readRespondentRows(db: Db, inviteeId: number, draftKey: string): Promise<RespondentRows | undefined> {
   const [row] = (await respondentRow(db, { inviteeId, draftKey })).rows;
   if (!row) return undefined;
-  const { invitee_id, state, sample, draft_key, answers, strata, current_page, furthest_page, version, ...survey } = row;
+  const { invitee_id, state, sample, counted_on, draft_key, answers, strata, current_page, furthest_page, version, ...survey } = row;
   return {
-    invitee: { id: invitee_id, survey_id: survey.id, state, sample },
+    invitee: { id: invitee_id, survey_id: survey.id, state, sample, counted_on },
     survey,
     draft:
       draft_key === null

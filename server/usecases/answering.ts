@@ -113,12 +113,13 @@ export async function savePage(
     return await db.transaction().execute(async (trx) => {
       if (direction === 'next' && !next) {
         await finish(trx, r, answers, 'complete');
-        await markCounted(trx, r.invitee.id, today);
+        if (r.invitee.counted_on === null) await markCounted(trx, r.invitee.id, today);
         if (!(await markSubmitted(trx, r.invitee.id, today))) throw new StaleForm();
         return { kind: 'finished' } as const;
       }
       const target = next ?? block;
-      if (target.index >= q.countingItem.block.index) await markCounted(trx, r.invitee.id, today);
+      // Counted once (markCounted keeps the first date anyway); skipping it saves a statement.
+      if (target.index >= q.countingItem.block.index && r.invitee.counted_on === null) await markCounted(trx, r.invitee.id, today);
       const draft: DraftRow = {
         key: r.draftKey,
         survey_id: r.survey.id,
