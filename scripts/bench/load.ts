@@ -7,8 +7,8 @@
 //     afterwards the database must hold exactly the submitted answers and no request may fail;
 //  4. a fieldwork morning: 10,000 respondents open their link and answer the first pages while
 //     the server's sender delivers their invitations to a local SMTP server;
-// at 50 and 200 concurrent respondents, with requests/s, p50/p99 latency, ratios to the
-// baselines, and the server's peak RSS.
+// at 50 and 200 concurrent respondents, with requests/s, p50/p99 latency, the server's CPU time
+// per request, ratios to the baselines, and the server's peak RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -39,6 +39,12 @@ function startChild(script: string, args: string[], env: NodeJS.ProcessEnv = {})
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux: /proc/<pid>/stat, in ticks of 10 ms). */
+function cpuMs(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function peakRssMb(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
@@ -52,6 +58,8 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU time per request, in us (what a request costs the server, whatever the client's speed). */
+  cpuUs: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -59,7 +67,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `step` in `concurrency` loops for PHASE_MS; each step returns its latency and success. */
-async function phase(concurrency: number, step: (worker: number) => Promise<{ ms: number; ok: boolean }>, warmUp = true): Promise<Result> {
+async function phase(server: ChildProcess, concurrency: number, step: (worker: number) => Promise<{ ms: number; ok: boolean }>, warmUp = true): Promise<Result> {
   // A second of warm-up (JIT, caches, connections) that is not measured; failures still count.
   // (Not for paced steps: waiting for every worker to finish its warm-up would line them all up.)
   let failures = 0;
@@ -70,6 +78,7 @@ async function phase(concurrency: number, step: (worker: number) => Promise<{ ms
   const latencies: number[] = [];
   const until = performance.now() + PHASE_MS;
   const started = performance.now();
+  const cpuBefore = cpuMs(server);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       while (performance.now() < until) {
@@ -80,8 +89,9 @@ async function phase(concurrency: number, step: (worker: number) => Promise<{ ms
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = ((cpuMs(server) - cpuBefore) * 1000) / latencies.length;
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, failures, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { requests: latencies.length, failures, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs };
 }
 
 function durableCommitRate(dir: string): number {
@@ -103,7 +113,7 @@ function durableCommitRate(dir: string): number {
   return rate;
 }
 
-const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  failed ${r.failures}`;
+const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  server CPU ${r.cpuUs.toFixed(0).padStart(4)} us/req  failed ${r.failures}`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
@@ -151,7 +161,7 @@ async function main(): Promise<void> {
       return { ms: reply.ms, ok };
     };
     const started = respondents.map(() => false);
-    const paced = await phase(concurrency, async (w) => {
+    const paced = await phase(app.child, concurrency, async (w) => {
       if (!started[w]) {
         started[w] = true;
         await new Promise((res) => setTimeout(res, (w * 2000) / concurrency));
@@ -166,19 +176,19 @@ async function main(): Promise<void> {
 
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const bareClient = new Respondent(bare.port, agent);
-    const baseline = await phase(concurrency, async () => {
+    const baseline = await phase(bare.child, concurrency, async () => {
       const r = await bareClient.send('GET', '/');
       return { ms: r.ms, ok: r.status === 200 };
     });
 
-    const render = await phase(concurrency, async (w) => {
+    const render = await phase(app.child, concurrency, async (w) => {
       const r = await respondents[w]!.send('GET', '/q/p/H1');
       return { ms: r.ms, ok: r.status === 200 && r.body.includes('name="Q1"') };
     });
 
     // Submitting as fast as answered: each respondent goes H1 -> H3 (next, "geen") and H3 -> H1
     // (previous), with the CSRF token and the page version a browser would send.
-    const submit = await phase(concurrency, answer);
+    const submit = await phase(app.child, concurrency, answer);
     submittedTotal += accepted.reduce((a, b) => a + b, 0);
 
     say('');
