@@ -5,8 +5,8 @@
 
 import type { Db } from './connection.ts';
 import type { DraftRow } from './drafts.ts';
-import { prepared } from './prepared.ts';
 import type { RespondentInvitee } from './invitees.ts';
+import { prepared } from './prepared.ts';
 import type { SurveyRow } from './surveys.ts';
 
 export interface RespondentRows {
