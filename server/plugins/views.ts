@@ -15,17 +15,24 @@ declare module 'fastify' {
   }
 }
 
+// preventIndent: by default Handlebars indents every line a partial prints by the indentation of
+// its call, the lines of a <textarea>'s content included, so a respondent's text of several lines
+// came back with spaces added to each line after the first (and saving again stored them).
+const compileOptions = { preventIndent: true };
+
 export default fp(async (app) => {
   const partials = Object.fromEntries(
     readdirSync(`${templatesDir}partials`)
       .filter((f) => f.endsWith('.hbs'))
       .map((f) => [f.slice(0, -4), `partials/${f}`]),
   );
+  // @fastify/view compiles pages with `options` and partials with `options.compileOptions`.
+  const options = { partials, ...compileOptions, compileOptions };
   await app.register(fastifyView, {
     engine: { handlebars: Handlebars.create() },
     root: templatesDir,
     layout: 'layouts/main.hbs',
-    options: { partials },
+    options,
     // Templates are compiled once; restart the server after editing them.
     production: true,
   });
@@ -34,7 +41,7 @@ export default fp(async (app) => {
     engine: { handlebars: Handlebars.create() },
     root: templatesDir,
     layout: 'layouts/admin.hbs',
-    options: { partials },
+    options,
     production: true,
     propertyName: 'adminView',
   });

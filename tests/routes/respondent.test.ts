@@ -6,7 +6,9 @@ import { shownBlocks, simulate, type Answers, type SampleValues } from '../../se
 import { answersToForm } from '../../server/routes/respondent/form.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { getSurvey } from '../../server/db/surveys.ts';
-import { formatCode, testServer, type Browser, type TestServer } from '../helpers/app.ts';
+import { issueInvitations } from '../../server/usecases/invitations.ts';
+import { checkDefinition, saveSurvey } from '../../server/usecases/surveys.ts';
+import { formatCode, testDefinition, testServer, type Browser, type TestServer } from '../helpers/app.ts';
 import { referenceQuestionnaire } from '../helpers/questionnaires.ts';
 
 let server: TestServer;
@@ -133,6 +135,28 @@ describe('entering', () => {
 });
 
 describe('pages', () => {
+  it('shows every answer back exactly as given, a text of several lines included', async () => {
+    const fixtures = new URL('../fixtures/', import.meta.url).pathname;
+    const checked = checkDefinition(testDefinition('all-kinds'), fixtures);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+    await saveSurvey(server.app.db, checked.survey, server.clock.now);
+    const [invite] = await issueInvitations(server.app.db, server.app.secrets, 'all-kinds', [{ email: 'a@gemeente.test', sample: {} }], server.clock.now);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await b.submit({ Q1: 'a' });
+    await b.submit({ Q2: 'verbaal' });
+    await b.submit({ 'Q3.thuis': 'veilig', 'Q3.werk': 'neutraal' });
+    await b.submit({ Q4: '3' });
+    expect(b.pageId()).toBe('p_open');
+    const text = 'Eerste regel.\n  Tweede regel, ingesprongen.\n\nNa een lege regel.';
+    await b.submit({ Q5: text });
+    await b.submit({}, 'previous');
+    expect(b.pageId()).toBe('p_open');
+    // A browser reads a textarea's content without the one newline that may follow the tag.
+    expect(b.document().querySelector('textarea')!.text.replace(/^\n/, '')).toBe(text);
+  });
+
   it('renders questions accessibly: fieldset and legend, labels tied to inputs, progress', async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const b = server.browser();
