@@ -144,6 +144,32 @@ export class Browser {
     return response;
   }
 
+  /** The fields of the page's form as a browser would send them: what the page shows, unchanged. */
+  formAsShown(): FormFields {
+    const fields: Record<string, string[]> = {};
+    const add = (name: string | undefined, value: string) => {
+      if (name) (fields[name] ??= []).push(value);
+    };
+    for (const field of this.document().querySelector('form')!.querySelectorAll('input, textarea, select')) {
+      const name = field.getAttribute('name');
+      const tag = field.tagName.toLowerCase();
+      if (tag === 'textarea') {
+        // The HTML parser drops one newline right after <textarea>.
+        add(name, field.text.replace(/^\r?\n/, ''));
+      } else if (tag === 'select') {
+        const options = field.querySelectorAll('option');
+        const chosen = options.find((o) => o.hasAttribute('selected')) ?? options[0];
+        if (chosen) add(name, chosen.getAttribute('value') ?? chosen.text);
+      } else {
+        const type = (field.getAttribute('type') ?? 'text').toLowerCase();
+        if (type === 'radio' || type === 'checkbox') {
+          if (field.hasAttribute('checked')) add(name, field.getAttribute('value') ?? 'on');
+        } else if (type !== 'submit' && type !== 'button') add(name, field.getAttribute('value') ?? '');
+      }
+    }
+    return fields;
+  }
+
   /** Submits exactly the same request as before (a double click or a replayed POST). */
   async replay(page: LightMyRequestResponse, fields: FormFields, action: 'next' | 'previous' = 'next'): Promise<LightMyRequestResponse> {
     return this.submit(fields, action, page);

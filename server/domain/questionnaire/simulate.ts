@@ -230,7 +230,11 @@ function answerFor(
       out[item.id] = options.length > 0 && random() < 0.1 ? pick(options).code : int(d.min, d.max);
       break;
     case 'open':
-      out[item.id] = d.boxes ? Object.fromEntries(d.boxes.map((b, i) => [b.code, `woord ${i + 1}`])) : `antwoord ${int(1, 999)}`;
+      out[item.id] = d.boxes
+        ? Object.fromEntries(d.boxes.map((b, i) => [b.code, `woord ${i + 1}`]))
+        : d.multiline
+          ? `antwoord ${int(1, 999)}\nop een tweede regel`
+          : `antwoord ${int(1, 999)}`;
       break;
     case 'number': {
       const lo = d.min ?? 0;
