@@ -28,6 +28,23 @@ async function answerPage(b: Browser, name: Parameters<typeof referenceQuestionn
   return b.submit(answersToForm(block.items, answers), action);
 }
 
+type Walker = { answers: Answers; sample: SampleValues };
+
+/** Respondents the simulator answers for, each invited with their sample values. */
+async function simulatedRespondents(name: Parameters<typeof referenceQuestionnaire>[0], seed: number, respondents: number) {
+  const walkers: Walker[] = [];
+  simulate(referenceQuestionnaire(name), { respondents, seed, breakOffRate: 0, onRespondent: ({ answers, sample }) => walkers.push({ answers, sample }) });
+  const invites = await server.survey(name, walkers.map((w, i) => ({ email: `r${i}@test.nl`, sample: w.sample })));
+  return { walkers, invites };
+}
+
+/** The stored responses are exactly the walkers' answers, one each. */
+async function expectResponsesExactly(name: string, walkers: Walker[]) {
+  const stored = (await listResponses(server.app.db, name)).map((r) => JSON.parse(r.answers));
+  expect(stored).toHaveLength(walkers.length);
+  for (const walker of walkers) expect(stored).toContainEqual(walker.answers);
+}
+
 describe('a respondent walks a questionnaire, routed exactly as the simulator routes', () => {
   it.each([
     ['owb-2024', 1],
@@ -36,9 +53,7 @@ describe('a respondent walks a questionnaire, routed exactly as the simulator ro
     ['monitor-2020-pa', 4],
   ] as const)('%s (seed %i): every page answered, the response holds exactly those answers', async (name, seed) => {
     const q = referenceQuestionnaire(name);
-    const walkers: { answers: Answers; sample: SampleValues }[] = [];
-    simulate(q, { respondents: 3, seed, breakOffRate: 0, onRespondent: ({ answers, sample }) => walkers.push({ answers, sample }) });
-    const invites = await server.survey(name, walkers.map((w, i) => ({ email: `r${i}@test.nl`, sample: w.sample })));
+    const { walkers, invites } = await simulatedRespondents(name, seed, 3);
 
     for (const [i, walker] of walkers.entries()) {
       const b = server.browser();
@@ -53,9 +68,7 @@ describe('a respondent walks a questionnaire, routed exactly as the simulator ro
       expect(b.heading()).toBe('Hartelijk dank');
       expect(seen).toEqual(shownBlocks(q, walker.answers, walker.sample).map((p) => p.id));
     }
-    const stored = (await listResponses(server.app.db, name)).map((r) => JSON.parse(r.answers));
-    expect(stored).toHaveLength(walkers.length);
-    for (const walker of walkers) expect(stored).toContainEqual(walker.answers);
+    await expectResponsesExactly(name, walkers);
   });
 
   it.each([
@@ -64,9 +77,7 @@ describe('a respondent walks a questionnaire, routed exactly as the simulator ro
     ['monitor-2020-pa', 7],
   ] as const)('%s (seed %i): going back to every page and saving it as shown changes no answer', async (name, seed) => {
     const q = referenceQuestionnaire(name);
-    const walkers: { answers: Answers; sample: SampleValues }[] = [];
-    simulate(q, { respondents: 2, seed, breakOffRate: 0, onRespondent: ({ answers, sample }) => walkers.push({ answers, sample }) });
-    const invites = await server.survey(name, walkers.map((w, i) => ({ email: `r${i}@test.nl`, sample: w.sample })));
+    const { walkers, invites } = await simulatedRespondents(name, seed, 2);
 
     for (const [i, walker] of walkers.entries()) {
       const b = server.browser();
@@ -85,9 +96,7 @@ describe('a respondent walks a questionnaire, routed exactly as the simulator ro
       }
       expect(b.heading()).toBe('Hartelijk dank');
     }
-    const stored = (await listResponses(server.app.db, name)).map((r) => JSON.parse(r.answers));
-    expect(stored).toHaveLength(walkers.length);
-    for (const walker of walkers) expect(stored).toContainEqual(walker.answers);
+    await expectResponsesExactly(name, walkers);
   });
 });
 
