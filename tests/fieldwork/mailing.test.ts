@@ -60,6 +60,29 @@ describe('invitations through SMTP', () => {
     expect(smtp.received[1]!.mail.messageId).not.toBe(mail.messageId);
   });
 
+  it('sends plain text as it is, and a name with accents or an overlong line quoted-printable, arriving exactly as written', async () => {
+    const accented = { email: 'j.oztuerk@sudwest-fryslan.nl', name: 'Jeroen Brinkmann-Öztürk', organisation: 'Gemeente Súdwest-Fryslân', sample: { functie: 'wethouder' } };
+    const longName = { email: 'lang@gemeente-c.nl', name: `Ambtsdrager ${'x'.repeat(100)} ${'met een zeer lange naam '.repeat(50)}`.trim(), organisation: 'Gemeente C', sample: { functie: 'raadslid' } };
+    await server.survey('owb-2024', [people[0]!, accented, longName], { calendar });
+    await fieldwork(server, transport).run();
+    const [plain, withAccents, long] = smtp.received;
+    const encodings = (raw: string) => [...raw.matchAll(/^Content-Transfer-Encoding: (.+)$/gm)].map((m) => m[1]!.trim());
+
+    expect(encodings(plain!.raw)).toEqual(['7bit', '7bit']);
+    expect(plain!.raw).toContain('Geachte heer Jansen,');
+    expect(encodings(withAccents!.raw)).toEqual(['quoted-printable', 'quoted-printable']);
+    expect(withAccents!.mail.text).toContain('Geachte Jeroen Brinkmann-Öztürk,');
+    expect(withAccents!.mail.html).toContain('Gemeente Súdwest-Fryslân');
+    // SMTP allows at most 998 characters on a line.
+    expect(encodings(long!.raw)).toEqual(['quoted-printable', 'quoted-printable']);
+    expect(Math.max(...long!.raw.split('\r\n').map((line) => line.length))).toBeLessThanOrEqual(998);
+    expect(long!.mail.text).toContain(`Geachte ${longName.name},`);
+    expect(long!.mail.to).toMatchObject({ value: [{ name: longName.name, address: longName.email }] });
+    expect(withAccents!.mail.to).toMatchObject({ value: [{ name: accented.name, address: accented.email }] });
+    // The template's line breaks survive the encoding: the same lines as the plain mail.
+    expect(withAccents!.mail.text!.split('\n')).toHaveLength(plain!.mail.text!.split('\n').length);
+  });
+
   it('sends a link and a code that open the questionnaire, and an opt-out link that works', async () => {
     await server.survey('owb-2024', people, { calendar });
     await fieldwork(server, transport).run();
