@@ -76,12 +76,22 @@ export function parseAddress(text: string): { name: string; address: string } {
 // that is mostly ASCII: spam filters score that as text disguised by its encoding, and it makes
 // every mail a third larger for both ends of the connection to handle.
 const SEVEN_BIT = /^[\t\r\n\x20-\x7e]*$/;
-const OVERLONG_LINE = /[^\r\n]{999}/;
+
+/** Whether any line (CRLF-separated) is longer than SMTP allows; linear, unlike a regex would be. */
+function hasOverlongLine(crlf: string): boolean {
+  for (let start = 0; start < crlf.length; ) {
+    const end = crlf.indexOf('\r\n', start);
+    if ((end < 0 ? crlf.length : end) - start > 998) return true;
+    if (end < 0) break;
+    start = end + 2;
+  }
+  return false;
+}
 
 /** A body part's transfer encoding and its encoded text, with CRLF line ends. */
 export function encodeBody(text: string): { encoding: '7bit' | 'quoted-printable'; body: string } {
   const crlf = text.replace(/\r?\n|\r/g, '\r\n');
-  if (SEVEN_BIT.test(crlf) && !OVERLONG_LINE.test(crlf)) return { encoding: '7bit', body: crlf };
+  if (SEVEN_BIT.test(crlf) && !hasOverlongLine(crlf)) return { encoding: '7bit', body: crlf };
   return { encoding: 'quoted-printable', body: qpWrap(qpEncode(crlf), 76) };
 }
 
