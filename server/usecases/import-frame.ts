@@ -28,7 +28,27 @@ const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_PROBLEMS = 1000;
 
-type CsvRecord = { record: string[]; info: { lines: number } };
+/** A row of the file and the line on which it begins. */
+type CsvRecord = { record: string[]; line: number };
+
+/**
+ * The line on which each parsed record begins. Not csv-parse's own count: that is the line where
+ * a record ends, and it counts a CRLF inside a quoted field as two lines, so one multi-line cell
+ * would shift the line of every row after it. `offsets` are where each record ends, in bytes of
+ * `bytes` from `start` (csv-parse's info.bytes).
+ */
+export function recordStartLines(bytes: Uint8Array, start: number, offsets: number[]): number[] {
+  const lines: number[] = [];
+  let pos = start;
+  let line = 1;
+  for (const offset of offsets) {
+    // Empty lines before a record are skipped by the parser, so the record begins after them.
+    while (pos < bytes.length && (bytes[pos] === 0x0a || bytes[pos] === 0x0d)) if (bytes[pos++] === 0x0a) line++;
+    lines.push(line);
+    for (const end = start + offset; pos < end; pos++) if (bytes[pos] === 0x0a) line++;
+  }
+  return lines;
+}
 
 /** The line of the first byte that is not valid UTF-8, or undefined when the file is valid. */
 export function firstInvalidUtf8Line(bytes: Uint8Array): number | undefined {
@@ -70,9 +90,13 @@ export async function importFrame(
     return result;
   }
   const text = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
+  const bom = text.length > 0 && bytes[0] === 0xef ? 3 : 0;
   let records: CsvRecord[];
   try {
-    records = parse(text, { delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''), info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as unknown as typeof records;
+    // A row with too many or too few fields is reported by checkRows, with all other bad rows.
+    const parsed = parse(text, { delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''), info: true, skip_empty_lines: true, trim: true, relax_column_count: true }) as unknown as { record: string[]; info: { bytes: number } }[];
+    const lines = recordStartLines(bytes, bom, parsed.map((p) => p.info.bytes));
+    records = parsed.map((p, i) => ({ record: p.record, line: lines[i]! }));
   } catch (e) {
     const err = e as { lines?: number; message: string };
     problem(err.lines ?? 1, `the file cannot be read as CSV: ${err.message.replace(/^Invalid \w+ Error: /i, '')}`);
@@ -139,13 +163,18 @@ async function checkRows(
   const people: Person[] = [];
   const total = records.length - 1;
   for (let r = 1; r < records.length; r++) {
-    const { record, info } = records[r]!;
-    const line = info.lines;
+    const { record, line } = records[r]!;
     const cell = (column: string): string | undefined => {
       const i = at.get(column);
       return i === undefined ? undefined : (record[i] ?? '');
     };
     result.rows++;
+    // Empty fields past the header's are a delimiter at the end of the line, which some
+    // spreadsheets write; anything else means the columns cannot be trusted.
+    if (record.length < header.length || record.slice(header.length).some((f) => f !== '')) {
+      problem(line, `${record.length} fields where the header has ${header.length}`);
+      continue;
+    }
     const email = (cell('email') ?? '').toLowerCase();
     if (email === '') problem(line, 'the email address is missing');
     else if (email.length > 254 || !EMAIL.test(email)) problem(line, `invalid email address "${cell('email')}"`);

@@ -67,6 +67,9 @@ describe('survey import', () => {
         'dubbel@x.nl;Z;;5',
         'kop@x.nl;"Jan',
         'Bcc: x";raadslid;6',
+        'te-veel@x.nl;A;raadslid;7;8',
+        'te-weinig@x.nl;A',
+        'slot@x.nl;A;raadslid;9;',
       ].join('\n'),
     );
     const { code, err } = await survey('import', 'owb-2024', file);
@@ -78,10 +81,23 @@ describe('survey import', () => {
       `${file}:5: functie "wethoudr" is not one of burgemeester, wethouder, raadslid, cdk, gedeputeerde, statenlid`,
       `${file}:6: duplicate email address dubbel@x.nl (also on line 5)`,
       `${file}:6: the stratum "functie" is missing`,
-      `${file}:8: name contains a line break or control character`,
-      '7 problems: nothing was imported',
+      `${file}:7: name contains a line break or control character`,
+      `${file}:9: 5 fields where the header has 4`,
+      `${file}:10: 2 fields where the header has 4`,
+      '9 problems: nothing was imported',
     ]);
     expect(await invitees()).toEqual([]);
+  });
+
+  it('names the line where a row begins, also after cells of several lines ended by CRLF', async () => {
+    const file = frame('crlf.csv', '\uFEFFemail;organisation;functie\r\na@x.nl;"Gemeente\r\nA";raadslid\r\n\r\nb@x.nl;"B\r\n\r\nC";raadslid\r\nfout;C;raadslid\r\n');
+    const { err } = await survey('import', 'owb-2024', file);
+    expect(err).toEqual([
+      `${file}:2: organisation contains a line break or control character`,
+      `${file}:5: organisation contains a line break or control character`,
+      `${file}:8: invalid email address "fout"`,
+      '3 problems: nothing was imported',
+    ]);
   });
 
   it('refuses a file that is not UTF-8, naming the line', async () => {
