@@ -5,6 +5,7 @@
 // before they get here.
 
 import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp/index.js';
 import type { RenderedMail } from './render.ts';
 
@@ -64,6 +65,17 @@ export function foldHeader(header: string): string {
     .join('\r\n');
 }
 
+/**
+ * The address with an internationalised domain in its ASCII form (münchen.de: xn--mnchen-3ya.de),
+ * which every mail server accepts, in the envelope and in the header alike.
+ */
+export function asciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1);
+  if (at < 0 || /^[\x20-\x7e]*$/.test(domain)) return address;
+  return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`;
+}
+
 /** Splits "Name <address>" or a bare address. */
 export function parseAddress(text: string): { name: string; address: string } {
   const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(text);
@@ -107,10 +119,11 @@ export interface ComposedMessage {
 
 export function composeMessage(mail: RenderedMail, date: Date): ComposedMessage {
   const from = parseAddress(mail.from);
+  const to = asciiDomain(mail.to.address);
   const boundary = `----=_enquete_${boundaryPrefix}_${(boundaryCounter++).toString(36)}`;
   const headers = [
     `From: ${formatAddress(from.name, from.address)}`,
-    `To: ${formatAddress(mail.to.name, mail.to.address)}`,
+    `To: ${formatAddress(mail.to.name, to)}`,
     ...(mail.replyTo ? [`Reply-To: ${(({ name, address }) => formatAddress(name, address))(parseAddress(mail.replyTo))}`] : []),
     `Subject: ${encodeHeaderWords(mail.subject)}`,
     `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
@@ -124,5 +137,5 @@ export function composeMessage(mail: RenderedMail, date: Date): ComposedMessage 
     return `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}\r\n`;
   };
   const raw = `${headers.map(foldHeader).join('\r\n')}\r\n\r\n${part('text/plain', mail.text)}${part('text/html', mail.html)}--${boundary}--\r\n`;
-  return { envelope: { from: from.address, to: [mail.to.address] }, raw: Buffer.from(raw, 'utf8') };
+  return { envelope: { from: from.address, to: [to] }, raw: Buffer.from(raw, 'utf8') };
 }

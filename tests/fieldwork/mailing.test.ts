@@ -61,7 +61,7 @@ describe('invitations through SMTP', () => {
   });
 
   it('sends plain text as it is, and a name with accents or an overlong line quoted-printable, arriving exactly as written', async () => {
-    const accented = { email: 'j.oztuerk@sudwest-fryslan.nl', name: 'Jeroen Brinkmann-Öztürk', organisation: 'Gemeente Súdwest-Fryslân', sample: { functie: 'wethouder' } };
+    const accented = { email: 'j.oztuerk@súdwest-fryslân.nl', name: 'Jeroen Brinkmann-Öztürk', organisation: 'Gemeente Súdwest-Fryslân', sample: { functie: 'wethouder' } };
     const longName = { email: 'lang@gemeente-c.nl', name: `Ambtsdrager ${'x'.repeat(100)} ${'met een zeer lange naam '.repeat(50)}`.trim(), organisation: 'Gemeente C', sample: { functie: 'raadslid' } };
     await server.survey('owb-2024', [people[0]!, accented, longName], { calendar });
     await fieldwork(server, transport).run();
@@ -78,7 +78,10 @@ describe('invitations through SMTP', () => {
     expect(Math.max(...long!.raw.split('\r\n').map((line) => line.length))).toBeLessThanOrEqual(998);
     expect(long!.mail.text).toContain(`Geachte ${longName.name},`);
     expect(long!.mail.to).toMatchObject({ value: [{ name: longName.name, address: longName.email }] });
-    expect(withAccents!.mail.to).toMatchObject({ value: [{ name: accented.name, address: accented.email }] });
+    // An internationalised domain goes in its ASCII form, which every mail server accepts.
+    // (The test server and the parser show it in Unicode again.)
+    expect(withAccents!.raw).toContain(' <j.oztuerk@xn--sdwest-frysln-teb26a.nl>\r\n');
+    expect(withAccents!.mail.to).toMatchObject({ value: [{ name: accented.name }] });
     // The template's line breaks survive the encoding: the same lines as the plain mail.
     expect(withAccents!.mail.text!.split('\n')).toHaveLength(plain!.mail.text!.split('\n').length);
   });
