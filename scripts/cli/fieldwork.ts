@@ -9,7 +9,7 @@ import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { ELIGIBLE, outboxCounts } from '../../server/db/outbox.ts';
+import { audienceBySample, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
@@ -143,21 +143,20 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
     for (const move of m.moves) io.out(`${''.padEnd(37)}(${move})`);
   }
 
-  // Who each mailing would reach if it went out now: eligible, and not already queued for it.
-  const invitees = await db.selectFrom('invitees').select(['id', 'sample', 'state']).where('survey_id', '=', survey.id).execute();
-  const queued = await db.selectFrom('outbox').select(['invitee_id', 'mailing_id']).where('survey_id', '=', survey.id).execute();
-  const has = new Set(queued.map((q) => `${q.invitee_id}:${q.mailing_id}`));
+  // Who each mailing would reach if it were queued now: the rule the sender queues by.
+  const invitation = plan.mailings.find((m) => m.kind === 'invitation')!;
   const strata = definition.sample.strata;
   const rows = new Map<string, number[]>();
-  for (const invitee of invitees) {
-    const sample = JSON.parse(invitee.sample) as Record<string, string>;
-    const key = strata.length > 0 ? strata.map((s) => sample[s] ?? '-').join(' / ') : 'all';
-    const counts = rows.get(key) ?? plan.mailings.map(() => 0);
-    plan.mailings.forEach((m, i) => {
-      if (ELIGIBLE[m.kind].includes(invitee.state) && !has.has(`${invitee.id}:${m.id}`)) counts[i]!++;
-    });
-    rows.set(key, counts);
+  for (const [i, m] of plan.mailings.entries()) {
+    for (const { sample, n } of await audienceBySample(db, survey.id, m, invitation.id)) {
+      const values = JSON.parse(sample) as Record<string, string>;
+      const key = strata.length > 0 ? strata.map((s) => values[s] ?? '-').join(' / ') : 'all';
+      const counts = rows.get(key) ?? plan.mailings.map(() => 0);
+      counts[i]! += n;
+      rows.set(key, counts);
+    }
   }
+  const invitees = await db.selectFrom('invitees').select((eb) => eb.fn.countAll<number>().as('n')).where('survey_id', '=', survey.id).executeTakeFirstOrThrow();
   io.out('');
   io.out(`would reach now (dry run; nothing is sent), per ${strata.join(' / ') || 'survey'}:`);
   const width = Math.max(12, ...[...rows.keys()].map((k) => k.length)) + 2;
@@ -168,7 +167,7 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
     counts.forEach((c, i) => (totals[i]! += c));
   }
   io.out(`${'total'.padEnd(width)}${totals.map((c) => String(c).padStart(12)).join('')}`);
-  io.out(`${invitees.length} invitees`);
+  io.out(`${Number(invitees.n)} invitees`);
   return 0;
 }
 

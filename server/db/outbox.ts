@@ -16,53 +16,70 @@ export const ELIGIBLE: Record<'invitation' | 'reminder', InviteeState[]> = {
   reminder: ['invited', 'started'],
 };
 
+type MailingRef = { id: string; kind: 'invitation' | 'reminder'; sendAt: Date };
+
 /**
- * Creates the outbox rows of a due mailing for every invitee it should reach now. Idempotent:
- * existing rows are left alone. A reminder only goes to invitees whose invitation went out
- * before the reminder was planned (someone imported late gets the invitation, not a reminder).
+ * Who a mailing goes to if it is queued now: invitees in a state it may reach, not queued for it
+ * yet, and for a reminder only those whose invitation went out before the reminder was planned
+ * (someone imported late gets the invitation, not a reminder). The one rule behind queueing and
+ * behind every "would reach" count.
  */
-export async function enqueueMailing(
-  db: Db,
-  surveyId: string,
-  mailing: { id: string; kind: 'invitation' | 'reminder'; sendAt: Date },
-  invitationId: string,
-  now: Date,
-): Promise<number> {
+function audience(db: Db, surveyId: string, mailing: MailingRef, invitationId: string, { noneQueued = false } = {}) {
+  let q = db.selectFrom('invitees as i').where('i.survey_id', '=', surveyId).where('i.state', 'in', ELIGIBLE[mailing.kind]);
+  // Skipped when the caller knows nothing is queued for the mailing: it costs a lookup per invitee.
+  if (!noneQueued) q = q.where((w) => w.not(w.exists(w.selectFrom('outbox as queued').select('queued.id').whereRef('queued.invitee_id', '=', 'i.id').where('queued.mailing_id', '=', mailing.id))));
+  if (mailing.kind === 'reminder') {
+    // As a list of ids, so that SQLite starts from the invitations sent (none, before they go
+    // out) rather than looking up every invitee.
+    q = q.where('i.id', 'in', (w) =>
+      w
+        .selectFrom('outbox as inv')
+        .select('inv.invitee_id')
+        .where('inv.survey_id', '=', surveyId)
+        .where('inv.status', '=', 'sent')
+        .where('inv.mailing_id', '=', invitationId)
+        .where('inv.sent_at', '<', mailing.sendAt.toISOString()),
+    );
+  }
+  return q;
+}
+
+/** Creates the outbox rows of a due mailing for its audience (see above). Idempotent. */
+export async function enqueueMailing(db: Db, surveyId: string, mailing: MailingRef, invitationId: string, now: Date): Promise<number> {
   const result = await db
     .insertInto('outbox')
     .columns(['survey_id', 'invitee_id', 'mailing_id', 'status', 'attempts', 'next_attempt_at', 'created_at'])
-    .expression((eb) => {
-      let q = eb
-        .selectFrom('invitees as i')
-        .select([
-          sql.lit(surveyId).as('survey_id'),
-          'i.id',
-          sql.lit(mailing.id).as('mailing_id'),
-          sql.lit('pending').as('status'),
-          sql.lit(0).as('attempts'),
-          sql.lit(now.toISOString()).as('next_attempt_at'),
-          sql.lit(now.toISOString()).as('created_at'),
-        ])
-        .where('i.survey_id', '=', surveyId)
-        .where('i.state', 'in', ELIGIBLE[mailing.kind]);
-      if (mailing.kind === 'reminder') {
-        q = q.where((w) =>
-          w.exists(
-            w
-              .selectFrom('outbox as inv')
-              .select('inv.id')
-              .whereRef('inv.invitee_id', '=', 'i.id')
-              .where('inv.mailing_id', '=', invitationId)
-              .where('inv.status', '=', 'sent')
-              .where('inv.sent_at', '<', mailing.sendAt.toISOString()),
-          ),
-        );
-      }
-      return q;
-    })
+    .expression(
+      audience(db, surveyId, mailing, invitationId).select([
+        sql.lit(surveyId).as('survey_id'),
+        'i.id',
+        sql.lit(mailing.id).as('mailing_id'),
+        sql.lit('pending').as('status'),
+        sql.lit(0).as('attempts'),
+        sql.lit(now.toISOString()).as('next_attempt_at'),
+        sql.lit(now.toISOString()).as('created_at'),
+      ]),
+    )
     .onConflict((oc) => oc.columns(['invitee_id', 'mailing_id']).doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** How many a mailing would reach if it were queued now, per sample (the invitees' JSON sample). */
+export async function audienceBySample(db: Db, surveyId: string, mailing: MailingRef, invitationId: string): Promise<{ sample: string; n: number }[]> {
+  const rows = await audience(db, surveyId, mailing, invitationId)
+    .select(['i.sample', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('i.sample')
+    .execute();
+  return rows.map((r) => ({ sample: r.sample, n: Number(r.n) }));
+}
+
+/** How many a mailing would reach if it were queued now; `noneQueued`: nothing is queued for it yet. */
+export async function audienceSize(db: Db, surveyId: string, mailing: MailingRef, invitationId: string, options: { noneQueued?: boolean } = {}): Promise<number> {
+  const row = await audience(db, surveyId, mailing, invitationId, options)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /**

@@ -3,7 +3,7 @@
 // the response curve per stratum, the weights, and the mailings with whom they would reach.
 
 import type { Db } from '../db/connection.ts';
-import { outboxCounts } from '../db/outbox.ts';
+import { audienceSize, outboxCounts } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
@@ -70,19 +70,19 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
   }
 
   const outbox = await outboxCounts(db, survey.id);
-  const total = status[status.length - 1]!;
-  const eligible = total.invited - total.bounced - total.refused - total.notEligible - total.complete;
-  const mailings: MailingState[] = plan.mailings.map((m) => {
+  const invitation = plan.mailings.find((m) => m.kind === 'invitation')!;
+  const mailings: MailingState[] = [];
+  for (const m of plan.mailings) {
     const rows = outbox.filter((o) => o.mailing_id === m.id);
-    return {
+    mailings.push({
       id: m.id,
       kind: m.kind,
       sendAt: m.sendAt,
       moves: m.moves,
       outbox: Object.fromEntries(rows.map((r) => [r.status, r.n])),
-      reach: rows.length === 0 && !survey.closed_at ? eligible : undefined,
-    };
-  });
+      reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
+    });
+  }
   return { definition: def, minCell, status, curve, weights, mailings };
 }
 

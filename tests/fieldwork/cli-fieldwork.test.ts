@@ -37,12 +37,32 @@ describe('survey schedule', () => {
     expect(out).toContain('opens ma 3 jun 2024, 09:00; open through dinsdag 9 juli 2024 (Europe/Amsterdam)');
     expect(out.find((l) => l.startsWith('reminder1'))).toMatch(/^reminder1\s+reminder\s+di 11 jun 2024, 09:00/);
     expect(out).toContain('would reach now (dry run; nothing is sent), per functie:');
-    const row = (name: string) => out.find((l) => l.startsWith(name))!.split(/\s+/).slice(1).map(Number);
-    expect(row('burgemeester')).toEqual([2, 2, 2]);
-    expect(row('raadslid')).toEqual([2, 2, 2]);
-    expect(row('wethouder')).toEqual([1, 1, 1]);
-    expect(row('total')).toEqual([5, 5, 5]);
+    const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(name))!.split(/\s+/).slice(1).map(Number);
+    // Before the invitation went out, a reminder would reach nobody.
+    expect(row(out, 'burgemeester')).toEqual([2, 0, 0]);
+    expect(row(out, 'raadslid')).toEqual([2, 0, 0]);
+    expect(row(out, 'wethouder')).toEqual([1, 0, 0]);
+    expect(row(out, 'total')).toEqual([5, 0, 0]);
     expect(await db((d) => d.selectFrom('outbox').selectAll().execute())).toEqual([]);
+
+    // The invitation went out to three of them; one of those refused since.
+    await db(async (d) => {
+      const ids = await d.selectFrom('invitees').select(['id', 'email']).execute();
+      const id = (email: string) => ids.find((i) => i.email === email)!.id;
+      const at = '2024-06-03T07:05:00.000Z';
+      await d
+        .insertInto('outbox')
+        .values(['b1@x.nl', 'w1@x.nl', 'r1@x.nl'].map((email) => ({ survey_id: 'owb-2024', invitee_id: id(email), mailing_id: 'invitation', status: 'sent' as const, attempts: 1, next_attempt_at: at, created_at: at, sent_at: at })))
+        .execute();
+    });
+    await survey('mark', 'owb-2024', 'r1@x.nl', 'refused');
+    const after = (await survey('schedule', 'owb-2024')).out;
+    expect(after.find((l) => l.startsWith('invitation'))).toMatch(/sent 3$/);
+    // The invitation still reaches the two it did not go to yet; the reminders only those it reached.
+    expect(row(after, 'burgemeester')).toEqual([1, 1, 1]);
+    expect(row(after, 'raadslid')).toEqual([1, 0, 0]);
+    expect(row(after, 'wethouder')).toEqual([0, 1, 1]);
+    expect(row(after, 'total')).toEqual([2, 2, 2]);
   });
 });
 
