@@ -37,7 +37,7 @@ type CsvRecord = { record: string[]; line: number };
  * would shift the line of every row after it. `offsets` are where each record ends, in bytes of
  * `bytes` from `start` (csv-parse's info.bytes).
  */
-export function recordStartLines(bytes: Uint8Array, start: number, offsets: number[]): number[] {
+function recordStartLines(bytes: Uint8Array, start: number, offsets: number[]): number[] {
   const lines: number[] = [];
   let pos = start;
   let line = 1;
@@ -89,8 +89,9 @@ export async function importFrame(
     problem(badLine, 'the file is not UTF-8 encoded (in Excel: save as "CSV UTF-8")');
     return result;
   }
-  const text = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
-  const bom = text.length > 0 && bytes[0] === 0xef ? 3 : 0;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  // The byte offsets csv-parse reports count from here, so nothing else may be stripped.
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(bom));
   let records: CsvRecord[];
   try {
     // A row with too many or too few fields is reported by checkRows, with all other bad rows.
