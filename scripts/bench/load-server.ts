@@ -31,7 +31,7 @@ if (mode === 'bare') {
     calendar: {
       opens: local(new Date(now.getTime() - 60_000)),
       closes: local(new Date(now.getTime() + 7 * 86_400_000)),
-      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' },
       mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
     },
     mail: { from: 'Onderzoek <onderzoek@bureau.test>', organisation: 'Bureau' },

@@ -200,6 +200,11 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
       `${survey.id}: sent ${report.sent}, skipped ${report.skipped}, retry later ${report.retried}, bounced ${report.bounced}, failed ${report.failed}` +
         `${report.resent ? `, ${report.resent} resent after an interrupted run` : ''} (to ${transport.description})`,
     );
+    const waiting = report.waiting[survey.id];
+    if (waiting) {
+      const tz = planOf(survey).plan.timezone;
+      ctx.io.out(`${waiting.due} due mail${waiting.due === 1 ? '' : 's'} wait${waiting.due === 1 ? 's' : ''} for the send window, which opens ${when(waiting.opensAt, tz)}`);
+    }
     return 0;
   } finally {
     transport.close();

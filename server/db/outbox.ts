@@ -107,6 +107,32 @@ export async function claimDue(db: Db, now: Date, surveyId: string, limit: numbe
   return rows.sort((a, b) => a.next_attempt_at.localeCompare(b.next_attempt_at) || a.id - b.id);
 }
 
+/**
+ * Claimed rows that were not transmitted (the send window closed first) go back in line as if
+ * they had never been claimed: this was not an attempt.
+ */
+export async function releaseUnsent(db: Db, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1) }))
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** How many mails of a survey are due now. */
+export async function countDue(db: Db, surveyId: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('survey_id', '=', surveyId)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now.toISOString())
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 // Prepared (db/prepared.ts): it runs once for every mail sent.
 const sent = prepared((db, v: { id: number; at: string; messageId: string }) =>
   db.updateTable('outbox').set({ status: 'sent', sent_at: v.at, message_id: v.messageId, last_error: null }).where('id', '=', v.id),

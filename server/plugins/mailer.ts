@@ -10,6 +10,8 @@ export default fp(async (app) => {
   if (!mail || mail.senderIntervalMs <= 0) return;
   const { transport, templates } = createMailer(mail);
   let running: Promise<unknown> | undefined;
+  // Said once per survey and window, not on every run: the sender runs every few seconds.
+  const toldWaiting = new Map<string, number>();
   const tick = () => {
     if (running) return;
     running = runFieldwork({
@@ -26,6 +28,11 @@ export default fp(async (app) => {
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');
+        for (const [survey, { due, opensAt }] of Object.entries(report.waiting)) {
+          if (toldWaiting.get(survey) === opensAt.getTime()) continue;
+          toldWaiting.set(survey, opensAt.getTime());
+          app.log.info({ survey, due, opensAt }, 'due mail waits for the send window');
+        }
       })
       .catch((err: unknown) => app.log.error({ err }, 'sender run failed'))
       .finally(() => {

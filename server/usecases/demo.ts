@@ -29,7 +29,7 @@ export function demoDefinition(now: Date) {
     calendar: {
       opens,
       closes: 'P35D',
-      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' },
       mailings: [
         { id: 'invitation', kind: 'invitation', at: 'P0D' },
         { id: 'reminder1', kind: 'reminder', at: 'P10D' },

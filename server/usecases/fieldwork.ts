@@ -5,9 +5,9 @@
 
 import type { Db } from '../db/connection.ts';
 import { getInvitee, markBounced, type InviteeRow } from '../db/invitees.ts';
-import { claimDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, type OutboxRow } from '../db/outbox.ts';
+import { claimDue, countDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
-import { planCalendar, type Plan } from '../domain/survey/calendar.ts';
+import { planCalendar, sendWindowAt, type Plan } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { HeaderInjectionError, type MailTemplates, type RenderedMail } from '../mail/render.ts';
 import { isPermanentFailure, type MailTransport } from '../mail/transport.ts';
@@ -47,6 +47,8 @@ export interface FieldworkReport {
   bounced: number;
   /** Rows that were being sent when a previous sender stopped; each may be a duplicate. */
   resent: number;
+  /** Per survey whose send window is closed: how many mails are due, and when the window opens. */
+  waiting: Record<string, { due: number; opensAt: Date }>;
 }
 
 export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan: Plan } {
@@ -70,7 +72,7 @@ export function retryDelayMs(attempts: number): number {
 
 export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: string; sendLimit?: number } = {}): Promise<FieldworkReport> {
   const { db, log } = deps;
-  const report: FieldworkReport = { closed: [], enqueued: {}, sent: 0, skipped: 0, retried: 0, failed: 0, bounced: 0, resent: 0 };
+  const report: FieldworkReport = { closed: [], enqueued: {}, sent: 0, skipped: 0, retried: 0, failed: 0, bounced: 0, resent: 0, waiting: {} };
 
   const released = await releaseStaleClaims(db, deps.now(), deps.staleClaimMs, options.surveyId);
   if (released.length > 0) {
@@ -108,18 +110,26 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   // Send survey by survey (the claim uses the survey's index), each as a pipeline: the next mail
   // is claimed, checked and rendered while the current one is on the wire, and the outcome of
   // each mail is recorded before the next is transmitted, so at most one mail is ever in flight.
+  // Only while the survey's send window is open: whatever is due outside it (a retry at night,
+  // mail left over from a weekend the server was down) waits for the next working morning.
   let budget = options.sendLimit ?? Infinity;
   for (const survey of surveys) {
     const planned = plans.get(survey.id);
     if (!planned || report.closed.includes(survey.id) || budget <= 0) continue;
-    budget -= await sendSurvey(deps, survey, planned, report, budget);
+    const window = sendWindowAt(planned.definition.calendar, deps.now());
+    if (window.open) budget -= await sendSurvey(deps, survey, planned, report, budget, window.closesAt);
+    const after = sendWindowAt(planned.definition.calendar, deps.now());
+    if (!after.open) {
+      const due = await countDue(db, survey.id, deps.now());
+      if (due > 0) report.waiting[survey.id] = { due, opensAt: after.opensAt };
+    }
   }
   return report;
 }
 
 type Prepared = { row: OutboxRow; invitee: InviteeRow; mail: RenderedMail; kind: 'invitation' | 'reminder' };
 
-async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: ReturnType<typeof planOf>, report: FieldworkReport, budget: number): Promise<number> {
+async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: ReturnType<typeof planOf>, report: FieldworkReport, budget: number, windowClosesAt: Date): Promise<number> {
   const { db } = deps;
   const interval = 60_000 / planned.definition.sending.ratePerMinute;
   let claimed = 0;
@@ -127,8 +137,9 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   let lastStart = -Infinity;
 
   const queue: OutboxRow[] = [];
+  const windowOpen = () => deps.now() < windowClosesAt;
   const prepareNext = async (): Promise<Prepared | undefined> => {
-    while (claimed < budget || queue.length > 0) {
+    while (windowOpen() && (claimed < budget || queue.length > 0)) {
       if (queue.length === 0) queue.push(...(await claimDue(db, deps.now(), survey.id, Math.min(CLAIM_BATCH, budget - claimed))));
       const row = queue.shift();
       if (!row) return undefined;
@@ -147,6 +158,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
     const wait = lastStart + interval - performance.now();
     if (wait > 0) await deps.sleep(wait);
+    if (!windowOpen()) break;
     lastStart = performance.now();
     const transmission = deps.transport.send(current.mail).then(
       () => undefined,
@@ -163,7 +175,9 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
     current = await next;
   }
-  return claimed;
+  // Claimed but not transmitted because the window closed: back in line for the next window.
+  await releaseUnsent(db, [...(current ? [current.row] : []), ...queue].map((r) => r.id));
+  return current ? claimed - 1 : claimed;
 }
 
 /** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CalendarSchema, planCalendar, type Plan } from '../../server/domain/survey/calendar.ts';
+import { CalendarSchema, planCalendar, sendWindowAt, type Plan } from '../../server/domain/survey/calendar.ts';
 import { formatPath } from '../../server/domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 
@@ -97,6 +97,48 @@ describe('the fieldwork calendar', () => {
     const result = planCalendar(CalendarSchema.parse(input));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.map((p) => [formatPath(p.path), p.message])).toContainEqual([path, expect.stringContaining(message)]);
+  });
+});
+
+describe('the send window at a given moment', () => {
+  const calendar = CalendarSchema.parse({
+    opens: '2024-03-04',
+    blackouts: [{ label: 'voorjaarsreces', from: '2024-03-11', until: '2024-03-15', resumeAfterWorkingDays: 2 }],
+  });
+  const at = (local: string) => {
+    const state = sendWindowAt(calendar, new Date(local));
+    return state.open ? `open until ${amsterdam(state.closesAt)}` : `closed until ${amsterdam(state.opensAt)}`;
+  };
+
+  it('is open on a working day between the window times, until the end of the window', () => {
+    expect(at('2024-03-05T09:00:00+01:00')).toBe('open until 2024-03-05 17:00');
+    expect(at('2024-03-05T16:59:59+01:00')).toBe('open until 2024-03-05 17:00');
+  });
+
+  it('is closed in the evening, at night and at the weekend, until the next working morning', () => {
+    expect(at('2024-03-05T17:00:00+01:00')).toBe('closed until 2024-03-06 09:00');
+    expect(at('2024-03-06T03:10:00+01:00')).toBe('closed until 2024-03-06 09:00');
+    // Friday evening: the next send day is in the recess, so mail waits, as a planned mailing
+    // would, for the second working day after it.
+    expect(at('2024-03-08T18:30:00+01:00')).toBe('closed until 2024-03-19 09:00');
+    expect(at('2024-03-02T12:00:00+01:00')).toBe('closed until 2024-03-04 09:00');
+  });
+
+  it('is closed in a blackout until the working day after it that the blackout names', () => {
+    // Monday 18 March is the first working day after the recess, Tuesday the second.
+    expect(at('2024-03-12T10:00:00+01:00')).toBe('closed until 2024-03-19 09:00');
+  });
+
+  it('opens at 09:00 local time across the change to summer time', () => {
+    const state = sendWindowAt(calendar, new Date('2024-03-30T12:00:00+01:00'));
+    expect(state).toEqual({ open: false, opensAt: new Date('2024-04-01T07:00:00.000Z') });
+  });
+
+  it('can stay open round the clock, through the last minute of the day (until 24:00)', () => {
+    const always = CalendarSchema.parse({ opens: '2024-03-04', sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' } });
+    expect(sendWindowAt(always, new Date('2024-03-09T23:59:30+01:00'))).toEqual({ open: true, closesAt: new Date('2024-03-10T00:00:00+01:00') });
+    expect(sendWindowAt(always, new Date('2024-03-10T00:00:00+01:00'))).toEqual({ open: true, closesAt: new Date('2024-03-11T00:00:00+01:00') });
+    expect(planCalendar(always).ok).toBe(true);
   });
 });
 

@@ -66,6 +66,37 @@ describe('survey schedule', () => {
   });
 });
 
+describe('survey send', () => {
+  it('outside the send window sends nothing and says how many due mails wait, and until when', async () => {
+    // On the real clock: a window without today and tomorrow, and a survey that opened a week ago.
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const local = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const today = new Date(`${local(new Date())}T12:00:00Z`);
+    const plusDays = (n: number) => new Date(today.getTime() + n * 86_400_000);
+    const base = JSON.parse(readFileSync(definition, 'utf8'));
+    const file = join(dir, 'later.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...base,
+        id: 'later',
+        questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname,
+        calendar: {
+          opens: `${local(plusDays(-7))}T00:00`,
+          closes: 'P36D',
+          sendWindow: { days: days.filter((_, i) => i !== today.getUTCDay() && i !== plusDays(1).getUTCDay()), from: '00:00', until: '24:00' },
+          mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
+        },
+      }),
+    );
+    expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
+    const weekday = new Intl.DateTimeFormat('nl-NL', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(plusDays(2));
+    const result = await survey('send', 'later');
+    expect(result.out).toEqual([expect.stringMatching(/^mailing queued /), expect.stringMatching(/^later: sent 0, skipped 0,/), `6 due mails wait for the send window, which opens ${weekday}, 00:00`]);
+    expect(await db((d) => d.selectFrom('outbox').select(['status', 'attempts']).distinct().execute())).toEqual([{ status: 'pending', attempts: 0 }]);
+  });
+});
+
 describe('survey mark', () => {
   it('records refusals and ineligibility that arrive by phone or mail', async () => {
     expect((await survey('mark', 'owb-2024', 'B1@X.nl', 'refused')).out).toEqual(['B1@X.nl: invited -> refused; no more mail goes out to this address']);

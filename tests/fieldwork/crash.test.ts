@@ -45,7 +45,7 @@ beforeAll(async () => {
       calendar: {
         opens: `${today}T00:00`,
         closes: 'P35D',
-        sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+        sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' },
         mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
       },
       mail: { from: 'Onderzoek <onderzoek@bureau.test>', organisation: 'Bureau' },

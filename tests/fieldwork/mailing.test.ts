@@ -196,3 +196,57 @@ describe('pacing', () => {
     expect(await pausesAt(60_000_000)).toEqual([]);
   });
 });
+
+describe('the send window at the moment of sending', () => {
+  const many = Array.from({ length: 6 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+  const at = (local: string) => new Date(`${local}+02:00`);
+  const officeHours = { ...calendar, sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', until: '17:00' } };
+  const outbox = () => server.app.db.selectFrom('outbox').select(['invitee_id', 'status', 'attempts', 'sent_at']).orderBy('invitee_id').execute();
+
+  it('holds a retry that falls due in the evening until the next working morning', async () => {
+    await server.survey('owb-2024', people, { calendar: officeHours });
+    smtp.rejectTemporarily.set('j.jansen@gemeente-a.nl', 1);
+    const { run } = fieldwork(server, transport);
+    server.clock.now = at('2024-06-03T16:59:30');
+    expect(await run()).toMatchObject({ sent: 1, retried: 1 });
+    for (const evening of ['2024-06-03T17:00:30', '2024-06-03T23:00:00', '2024-06-04T08:59:59']) {
+      server.clock.now = at(evening);
+      expect(await run(), evening).toMatchObject({ sent: 0, retried: 0, waiting: { 'owb-2024': { due: 1, opensAt: at('2024-06-04T09:00:00') } } });
+    }
+    server.clock.now = at('2024-06-04T09:00:00');
+    expect(await run()).toMatchObject({ sent: 1, waiting: {} });
+    expect((await outbox())[0]).toEqual({ invitee_id: 1, status: 'sent', attempts: 2, sent_at: at('2024-06-04T09:00:00').toISOString() });
+    expect(smtp.received.filter((r) => r.envelopeTo[0] === 'j.jansen@gemeente-a.nl')).toHaveLength(1);
+  });
+
+  it('sends nothing at the weekend that was due while the sender was down, and catches up on Monday morning', async () => {
+    await server.survey('owb-2024', people, { calendar: officeHours });
+    const { run } = fieldwork(server, transport);
+    server.clock.now = at('2024-06-08T11:00:00'); // Saturday
+    expect(await run()).toMatchObject({ sent: 0, enqueued: { 'owb-2024/invitation': 2 }, waiting: { 'owb-2024': { due: 2, opensAt: at('2024-06-10T09:00:00') } } });
+    expect(smtp.received).toEqual([]);
+    server.clock.now = at('2024-06-10T09:00:00');
+    expect(await run()).toMatchObject({ sent: 2 });
+  });
+
+  it('stops a batch when the window closes; the rest goes out the next working morning and was not an attempt', async () => {
+    await server.survey('owb-2024', many, { calendar: officeHours, extra: { sending: { ratePerMinute: 1, maxAttempts: 6 } } });
+    const sender = fieldwork(server, transport);
+    // Each pause between mails (a minute at this rate) passes on the simulated clock.
+    sender.deps.sleep = async () => void (server.clock.now = new Date(server.clock.now.getTime() + 60_000));
+    server.clock.now = at('2024-06-03T16:57:00');
+    expect(await sender.run()).toMatchObject({ sent: 3, waiting: { 'owb-2024': { due: 3, opensAt: at('2024-06-04T09:00:00') } } });
+    expect((await outbox()).map((r) => [r.status, r.attempts, r.sent_at?.slice(11, 16)])).toEqual([
+      ['sent', 1, '14:57'],
+      ['sent', 1, '14:58'],
+      ['sent', 1, '14:59'],
+      ['pending', 0, undefined],
+      ['pending', 0, undefined],
+      ['pending', 0, undefined],
+    ]);
+    server.clock.now = at('2024-06-04T09:00:00');
+    expect(await sender.run()).toMatchObject({ sent: 3, waiting: {} });
+    expect(smtp.received).toHaveLength(6);
+    expect(new Set(smtp.received.map((r) => r.envelopeTo[0])).size).toBe(6);
+  });
+});

@@ -43,7 +43,7 @@ export function testDefinition(name: string, o: SurveyOptions = {}) {
     calendar: {
       opens: o.opens ?? '2024-06-03T00:00',
       closes: o.closes ?? '2024-07-09',
-      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '23:59' },
+      sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' },
       mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
       ...o.calendar,
     },

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { Problem } from '../questionnaire/problems.ts';
-import { addDays, dateKey, fromWallTime, parseDuration, parseLocal, weekdayOf, type WallTime } from './zoned-time.ts';
+import { addDays, dateKey, fromWallTime, parseDuration, parseLocal, toWallTime, weekdayOf, type WallTime } from './zoned-time.ts';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const Day = z.enum(WEEKDAYS);
@@ -36,7 +36,7 @@ export const CalendarSchema = z.strictObject({
   opens: Moment.describe('When the survey opens (local date or date and time).'),
   closes: Moment.default('P35D').describe('When it closes: a local date (through the end of that day), a date and time, or a duration after opening (default P35D).'),
   sendWindow: z
-    .strictObject({ days: z.array(Day).min(1), from: ClockTime, until: ClockTime })
+    .strictObject({ days: z.array(Day).min(1), from: ClockTime, until: z.union([ClockTime, z.literal('24:00')]).describe('End of the window (exclusive); 24:00 for the end of the day.') })
     .default(DEFAULT_SEND_WINDOW)
     .describe('Mail goes out only on these days between these times.'),
   blackouts: z
@@ -73,27 +73,17 @@ export interface Plan {
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
-export function planCalendar(calendar: Calendar, path: (string | number)[] = ['calendar']): { ok: true; plan: Plan } | { ok: false; problems: Problem[] } {
-  const problems: Problem[] = [];
-  const tz = calendar.timezone;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-  } catch {
-    return { ok: false, problems: [{ path: [...path, 'timezone'], message: `unknown time zone "${tz}"` }] };
-  }
+/** The send window and blackouts of a calendar, on wall times in its time zone. */
+function sendWindowOf(calendar: Calendar) {
   const window = calendar.sendWindow;
   const from = minutesOf(window.from);
   const until = minutesOf(window.until);
-  if (from >= until) problems.push({ path: [...path, 'sendWindow'], message: `the send window must start before it ends (${window.from}-${window.until})` });
   const sendDays = new Set(window.days.map((d) => WEEKDAYS.indexOf(d)));
-  calendar.blackouts.forEach((b, i) => {
-    if (b.from > b.until) problems.push({ path: [...path, 'blackouts', i], message: `the blackout ends (${b.until}) before it starts (${b.from})` });
-  });
   const blackoutOn = (wall: WallTime) => calendar.blackouts.find((b) => b.from <= dateKey(wall) && dateKey(wall) <= b.until);
   const isWorkingDay = (wall: WallTime) => sendDays.has(weekdayOf(wall)) && !blackoutOn(wall);
   const atWindowStart = (wall: WallTime): WallTime => ({ ...wall, hour: Math.floor(from / 60), minute: from % 60 });
 
-  /** Moves a wall time out of blackouts and into the send window. */
+  /** Moves a wall time out of blackouts and into the send window; no moves: mail may go out then. */
   const fit = (start: WallTime): { wall: WallTime; moves: string[] } => {
     let wall = start;
     const moves: string[] = [];
@@ -123,6 +113,39 @@ export function planCalendar(calendar: Calendar, path: (string | number)[] = ['c
     }
     throw new Error('the send window leaves no time to send');
   };
+  return { from, until, atWindowStart, fit };
+}
+
+export type SendWindowState = { open: true; closesAt: Date } | { open: false; opensAt: Date };
+
+/**
+ * Whether mail may go out at `at` under a calendar that plans (planCalendar): while the window is
+ * open, until when; otherwise when it opens again. The sender asks this before every mail, so a
+ * retry that falls due at night, mail left over when the server was down over a weekend and a
+ * batch that runs past the end of the day all wait for the window, as planned mailings do.
+ */
+export function sendWindowAt(calendar: Calendar, at: Date): SendWindowState {
+  const { until, fit } = sendWindowOf(calendar);
+  const { year, month, day, hour, minute } = toWallTime(at, calendar.timezone);
+  const now = { year, month, day, hour, minute };
+  const { wall, moves } = fit(now);
+  if (moves.length > 0) return { open: false, opensAt: fromWallTime(wall, calendar.timezone) };
+  return { open: true, closesAt: fromWallTime({ ...now, hour: Math.floor(until / 60), minute: until % 60 }, calendar.timezone) };
+}
+
+export function planCalendar(calendar: Calendar, path: (string | number)[] = ['calendar']): { ok: true; plan: Plan } | { ok: false; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const tz = calendar.timezone;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    return { ok: false, problems: [{ path: [...path, 'timezone'], message: `unknown time zone "${tz}"` }] };
+  }
+  const { from, until, atWindowStart, fit } = sendWindowOf(calendar);
+  if (from >= until) problems.push({ path: [...path, 'sendWindow'], message: `the send window must start before it ends (${calendar.sendWindow.from}-${calendar.sendWindow.until})` });
+  calendar.blackouts.forEach((b, i) => {
+    if (b.from > b.until) problems.push({ path: [...path, 'blackouts', i], message: `the blackout ends (${b.until}) before it starts (${b.from})` });
+  });
 
   const opensParsed = parseLocal(calendar.opens);
   if (!opensParsed) return { ok: false, problems: [...problems, { path: [...path, 'opens'], message: `"${calendar.opens}" is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:mm)` }] };
