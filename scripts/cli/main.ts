@@ -51,7 +51,7 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
 
   program
     .command('create')
-    .description('create or update surveys from definition files (docs/survey-definition.md)')
+    .description('create or update surveys from definition files (docs/fieldwork.md)')
     .argument('<definition...>', 'survey definition JSON files')
     .action((files: string[]) => withDb((ctx) => createCommand(ctx, files)));
 

@@ -1,5 +1,5 @@
 // The survey definition: one questionnaire version + a sample frame's strata + a calendar +
-// mail settings. Written by the fieldwork manager as JSON (docs/survey-definition.md) and
+// mail settings. Written by the fieldwork manager as JSON (docs/fieldwork.md) and
 // validated here; problems are reported with their JSON path, like questionnaire problems.
 
 import { z } from 'zod';
