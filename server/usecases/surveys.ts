@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../db/connection.ts';
 import { hashQuestionnaire, saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
+import { outboxCounts } from '../db/outbox.ts';
 import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/surveys.ts';
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
@@ -67,6 +68,7 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
     );
   }
   if (existing?.purged_at) throw new SurveyError(`survey ${definition.id} was purged after fieldwork and cannot change`);
+  if (existing) await checkMailingsKept(db, existing, plan);
   return db.transaction().execute(async (trx) => {
     const hash = await saveQuestionnaireVersion(trx, { id: questionnaire.id, version: questionnaire.version, source: survey.questionnaireSource }, now);
     const row = {
@@ -83,6 +85,26 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
     await insertSurvey(trx, { id: definition.id, ...row, closed_at: null, created_at: now.toISOString(), frozen_at: null, purged_at: null });
     return 'created' as const;
   });
+}
+
+/**
+ * The outbox knows a mailing by its id: a mailing that was queued or sent keeps its id and kind,
+ * or a renamed invitation would go to everyone a second time and reminders would find no
+ * invitation that went out. Its time, template and subject may still change.
+ */
+async function checkMailingsKept(db: Db, existing: SurveyRow, plan: Plan): Promise<void> {
+  const surveyId = existing.id;
+  const queued = new Map<string, number>();
+  for (const { mailing_id, n } of await outboxCounts(db, surveyId)) queued.set(mailing_id, (queued.get(mailing_id) ?? 0) + n);
+  const before = new Map(definitionOf(existing).calendar.mailings.map((m) => [m.id, m.kind]));
+  for (const [id, n] of queued) {
+    const now = plan.mailings.find((m) => m.id === id);
+    if (now && now.kind === before.get(id)) continue;
+    throw new SurveyError(
+      `survey ${surveyId}: mailing "${id}" is already queued or sent for ${n} invitee${n === 1 ? '' : 's'}, so it must keep its id and kind (${before.get(id) ?? 'unknown'}); ` +
+        `${now ? 'it changed kind' : 'it is missing from the definition'}. Its time, template and subject may change.`,
+    );
+  }
 }
 
 // Parsed definitions by their JSON text: every page a respondent opens or submits needs the

@@ -206,4 +206,21 @@ describe('survey create', () => {
     expect(code).toBe(1);
     expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first mail/);
   });
+
+  it('keeps the id and kind of a mailing that went out: renaming the invitation would invite everyone again', async () => {
+    expect((await survey('import', 'owb-2024', frame('f.csv', 'email;functie\na@x.nl;raadslid\nb@x.nl;raadslid\n'))).code).toBe(0);
+    const db = await openDatabase(env.DATABASE_PATH!);
+    const at = '2024-06-03T07:00:00.000Z';
+    await db.insertInto('outbox').values([1, 2].map((id) => ({ survey_id: 'owb-2024', invitee_id: id, mailing_id: 'invitation', status: 'sent' as const, attempts: 1, next_attempt_at: at, created_at: at, sent_at: at }))).execute();
+    await db.destroy();
+    const def = JSON.parse(readFileSync(definition, 'utf8'));
+    const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
+    const withMailings = (name: string, mailings: object[]) => frame(name, JSON.stringify({ ...def, questionnaire, calendar: { ...def.calendar, mailings } }));
+    const renamed = await survey('create', withMailings('renamed.json', [{ id: 'uitnodiging', kind: 'invitation', at: '2024-06-03T09:00', template: 'invitation' }, ...def.calendar.mailings.slice(1)]));
+    expect(renamed.code).toBe(1);
+    expect(renamed.err).toEqual(['survey owb-2024: mailing "invitation" is already queued or sent for 2 invitees, so it must keep its id and kind (invitation); it is missing from the definition. Its time, template and subject may change.']);
+    // Moving a reminder is what a manager does, and stays possible.
+    const moved = await survey('create', withMailings('moved.json', [def.calendar.mailings[0], { ...def.calendar.mailings[1], at: '2024-06-12' }, def.calendar.mailings[2]]));
+    expect(moved.code, moved.err.join('\n')).toBe(0);
+  });
 });
