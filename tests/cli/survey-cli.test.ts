@@ -1,5 +1,5 @@
 // The survey command as a user runs it: through the bin in package.json, as a child process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,5 +102,18 @@ describe('survey simulate', () => {
     expect(zero.stderr).toContain('expected a whole number of at least 1');
     expect(survey('simulate').status).toBe(2);
     expect(survey('unknown-command').status).toBe(2);
+  });
+});
+
+describe('the survey command in a pipe', () => {
+  it('finishes quietly when the reader stops early (survey status | head)', async () => {
+    const child = spawn(process.execPath, ['scripts/survey.js', 'check', ...questionnaireFiles], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader is gone before the first line: every write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
