@@ -15,8 +15,9 @@ import { createMailer } from '../../server/mail/setup.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
+import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
-import { purgeSurvey } from '../../server/usecases/purge.ts';
+import { purgeSurvey, type StratumCounts } from '../../server/usecases/purge.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -133,14 +134,33 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   const tz = plan.timezone;
   const { io, db } = ctx;
   io.out(`${survey.id}: ${definition.title}`);
-  io.out(`opens ${when(plan.opensAt, tz)}; open through ${closeDateText(plan.closesAt, tz)} (${tz})${survey.closed_at ? `; closed on ${survey.closed_at}` : ''}`);
+  const ended = [survey.closed_at && `closed ${when(new Date(survey.closed_at), tz)}`, survey.purged_at && `purged ${when(new Date(survey.purged_at), tz)}`].filter(Boolean);
+  io.out(`opens ${when(plan.opensAt, tz)}; open through ${closeDateText(plan.closesAt, tz)} (${tz})${ended.map((e) => `; ${e}`).join('')}`);
   io.out('');
   const outbox = await outboxCounts(db, survey.id);
+  // After purge the outbox is gone; what was sent per mailing is kept with the counts per stratum.
+  const sentBeforePurge = new Map<string, number>();
+  if (survey.purged_at) {
+    for (const r of await db.selectFrom('stratum_counts').select('counts').where('survey_id', '=', survey.id).execute()) {
+      for (const [id, n] of Object.entries((JSON.parse(r.counts) as StratumCounts).mailings)) sentBeforePurge.set(id, (sentBeforePurge.get(id) ?? 0) + n);
+    }
+  }
+  const status = (m: PlannedMailing): string => {
+    if (survey.purged_at) return `sent ${sentBeforePurge.get(m.id) ?? 0}`;
+    const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
+    if (statuses.length > 0) return statuses.join(', ');
+    if (survey.closed_at) return 'not sent (closed)';
+    return m.sendAt <= ctx.config.now() ? 'due' : 'planned';
+  };
   io.out(`${'mailing'.padEnd(12)} ${'kind'.padEnd(11)} ${'planned'.padEnd(24)} status`);
   for (const m of plan.mailings) {
-    const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
-    io.out(`${m.id.padEnd(12)} ${m.kind.padEnd(11)} ${when(m.sendAt, tz).padEnd(24)} ${statuses.join(', ') || (m.sendAt <= ctx.config.now() ? 'due' : 'planned')}`);
+    io.out(`${m.id.padEnd(12)} ${m.kind.padEnd(11)} ${when(m.sendAt, tz).padEnd(24)} ${status(m)}`);
     for (const move of m.moves) io.out(`${''.padEnd(37)}(${move})`);
+  }
+  if (survey.closed_at) {
+    io.out('');
+    io.out('the survey is closed: no more mail goes out');
+    return 0;
   }
 
   // Who each mailing would reach if it were queued now: the rule the sender queues by.

@@ -137,6 +137,31 @@ describe('survey close and purge', () => {
   });
 });
 
+describe('survey schedule after fieldwork', () => {
+  it('shows what went out, that nothing more will, and keeps the sent counts after purge', async () => {
+    await db(async (d) => {
+      const at = '2024-06-03T07:05:00.000Z';
+      await d
+        .insertInto('outbox')
+        .values([1, 2, 3].map((id) => ({ survey_id: 'owb-2024', invitee_id: id, mailing_id: 'invitation', status: 'sent' as const, attempts: 1, next_attempt_at: at, created_at: at, sent_at: at })))
+        .execute();
+    });
+    await survey('close', 'owb-2024');
+    const closed = (await survey('schedule', 'owb-2024')).out;
+    expect(closed[1]).toMatch(/; closed \w+ \d+ \w+ \d{4}, \d\d:\d\d$/);
+    expect(closed.find((l) => l.startsWith('invitation'))).toMatch(/ sent 3$/);
+    expect(closed.find((l) => l.startsWith('reminder1'))).toMatch(/ not sent \(closed\)$/);
+    expect(closed.at(-1)).toBe('the survey is closed: no more mail goes out');
+    expect(closed.join('\n')).not.toContain('would reach now');
+
+    await survey('purge', 'owb-2024', '--yes');
+    const purged = (await survey('schedule', 'owb-2024')).out;
+    expect(purged[1]).toMatch(/; purged \w+ \d+ \w+ \d{4}, \d\d:\d\d$/);
+    expect(purged.find((l) => l.startsWith('invitation'))).toMatch(/ sent 3$/);
+    expect(purged.find((l) => l.startsWith('reminder2'))).toMatch(/ sent 0$/);
+  });
+});
+
 describe('survey export', () => {
   it('writes every export into a folder, and logs it in the audit log', async () => {
     const out = join(dir, 'export');
