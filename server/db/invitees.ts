@@ -55,6 +55,16 @@ export async function getInvitee(db: Db, id: number): Promise<InviteeRow | undef
   return (await byId(db, { id })).rows[0];
 }
 
+// The sender's check before each mail, in one lookup: the invitee, and whether their survey was
+// closed in the meantime (by `survey close`, while a long batch was running).
+const forSending = prepared((db, v: { id: number }) =>
+  db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').selectAll('i').select('s.closed_at as survey_closed_at').where('i.id', '=', v.id),
+);
+
+export async function getInviteeForSending(db: Db, id: number): Promise<(InviteeRow & { survey_closed_at: string | null }) | undefined> {
+  return (await forSending(db, { id })).rows[0];
+}
+
 /** Records the first open of the link (date only); later opens change nothing. */
 export async function markOpened(db: Db, id: number, on: string): Promise<void> {
   await db.updateTable('invitees').set({ opened_on: on }).where('id', '=', id).where('opened_on', 'is', null).execute();

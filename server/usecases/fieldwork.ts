@@ -4,10 +4,10 @@
 // transaction, and its outcome recorded.
 
 import type { Db } from '../db/connection.ts';
-import { getInvitee, markBounced, type InviteeRow } from '../db/invitees.ts';
+import { getInviteeForSending, markBounced, type InviteeRow } from '../db/invitees.ts';
 import { claimDue, countDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
-import { planCalendar, sendWindowAt, type Plan } from '../domain/survey/calendar.ts';
+import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { HeaderInjectionError, type MailTemplates, type RenderedMail } from '../mail/render.ts';
 import { isPermanentFailure, type MailTransport } from '../mail/transport.ts';
@@ -157,7 +157,17 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     // millisecond looked due for a pause even at the highest rates, and every such pause (a
     // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
     const wait = lastStart + interval - performance.now();
-    if (wait > 0) await deps.sleep(wait);
+    if (wait > 0) {
+      await deps.sleep(wait);
+      // The mail was checked while the one before was on the wire; after a pause, check again,
+      // so that who responded or was marked during the pause gets no mail.
+      const checked = windowOpen() ? await check(deps, current.row, survey, planned) : undefined;
+      if (checked && 'outcome' in checked) {
+        report[checked.outcome]++;
+        current = await prepareNext();
+        continue;
+      }
+    }
     if (!windowOpen()) break;
     lastStart = performance.now();
     const transmission = deps.transport.send(current.mail).then(
@@ -180,17 +190,20 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   return current ? claimed - 1 : claimed;
 }
 
-/** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */
-async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' }> {
+/**
+ * Whether a claimed row may still go out now (the invitee still eligible, the survey not closed,
+ * also not by `survey close` in the meantime); if not, records why.
+ */
+async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeRow; mailing: PlannedMailing } | { outcome: 'skipped' | 'failed' }> {
   const { db } = deps;
-  const invitee = await getInvitee(db, row.invitee_id);
+  const invitee = await getInviteeForSending(db, row.invitee_id);
   const mailing = planned.plan.mailings.find((m) => m.id === row.mailing_id);
   if (!invitee || !mailing) {
     await markFailed(db, row.id, 'the invitee or the mailing no longer exists');
     return { outcome: 'failed' };
   }
   const now = deps.now();
-  if (isClosed(survey, now) || now >= planned.plan.closesAt) {
+  if (isClosed(survey, now) || invitee.survey_closed_at !== null || now >= planned.plan.closesAt) {
     await markSkipped(db, row.id, 'the survey is closed');
     return { outcome: 'skipped' };
   }
@@ -198,6 +211,14 @@ async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, p
     await markSkipped(db, row.id, `invitee is ${invitee.state}`);
     return { outcome: 'skipped' };
   }
+  return { invitee, mailing };
+}
+
+/** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */
+async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' }> {
+  const checked = await check(deps, row, survey, planned);
+  if ('outcome' in checked) return checked;
+  const { invitee, mailing } = checked;
   const { code, token } = revealInvitation(deps.secrets, invitee);
   const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${mailing.id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
   try {
@@ -205,7 +226,7 @@ async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, p
     return { row, invitee, mail, kind: mailing.kind };
   } catch (e) {
     if (!(e instanceof HeaderInjectionError)) throw e;
-    await markFailed(db, row.id, e.message);
+    await markFailed(deps.db, row.id, e.message);
     deps.log.warn({ invitee: invitee.id, mailing: mailing.id }, `not sent: ${e.message}`);
     return { outcome: 'failed' };
   }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getInvitee } from '../../server/db/invitees.ts';
+import { closeSurvey } from '../../server/usecases/answering.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
@@ -156,6 +157,27 @@ describe('invitations through SMTP', () => {
     expect(await run()).toMatchObject({ sent: 1, skipped: 1 });
     const skipped = await server.app.db.selectFrom('outbox').selectAll().where('status', '=', 'skipped').executeTakeFirstOrThrow();
     expect([skipped.invitee_id, skipped.mailing_id, skipped.last_error]).toEqual([2, 'reminder1', 'invitee is submitted']);
+  });
+
+  it('stops a running batch when the survey is closed in the meantime (survey close)', async () => {
+    const many = Array.from({ length: 6 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+    await server.survey('owb-2024', many, { calendar });
+    let sent = 0;
+    const closing: MailTransport = {
+      description: 'closes the survey after the second mail',
+      async send(mail) {
+        await transport.send(mail);
+        if (++sent === 2) {
+          const survey = await server.app.db.selectFrom('surveys').selectAll().executeTakeFirstOrThrow();
+          await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
+        }
+      },
+      close: () => {},
+    };
+    expect(await fieldwork(server, closing).run()).toMatchObject({ sent: 2, skipped: 4 });
+    expect(smtp.received).toHaveLength(2);
+    const skipped = await server.app.db.selectFrom('outbox').select('last_error').where('status', '=', 'skipped').execute();
+    expect(skipped.map((r) => r.last_error)).toEqual(Array(4).fill('the survey is closed'));
   });
 
   it('freezes the questionnaire version with the first mail', async () => {
