@@ -139,6 +139,8 @@ describe('the send window at a given moment', () => {
     expect(sendWindowAt(always, new Date('2024-03-09T23:59:30+01:00'))).toEqual({ open: true, closesAt: new Date('2024-03-10T00:00:00+01:00') });
     expect(sendWindowAt(always, new Date('2024-03-10T00:00:00+01:00'))).toEqual({ open: true, closesAt: new Date('2024-03-11T00:00:00+01:00') });
     expect(planCalendar(always).ok).toBe(true);
+    const late = CalendarSchema.safeParse({ opens: '2024-03-04', sendWindow: { days: ['mon'], from: '09:00', until: '24:30' } });
+    expect(late.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['sendWindow.until', 'a time as HH:mm (24:00 for the end of the day)']]);
   });
 });
 

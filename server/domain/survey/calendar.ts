@@ -36,7 +36,7 @@ export const CalendarSchema = z.strictObject({
   opens: Moment.describe('When the survey opens (local date or date and time).'),
   closes: Moment.default('P35D').describe('When it closes: a local date (through the end of that day), a date and time, or a duration after opening (default P35D).'),
   sendWindow: z
-    .strictObject({ days: z.array(Day).min(1), from: ClockTime, until: z.union([ClockTime, z.literal('24:00')]).describe('End of the window (exclusive); 24:00 for the end of the day.') })
+    .strictObject({ days: z.array(Day).min(1), from: ClockTime, until: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a time as HH:mm (24:00 for the end of the day)').describe('End of the window (exclusive); 24:00 for the end of the day.') })
     .default(DEFAULT_SEND_WINDOW)
     .describe('Mail goes out only on these days between these times.'),
   blackouts: z
