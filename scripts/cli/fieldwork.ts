@@ -17,7 +17,7 @@ import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
-import { purgeSurvey, type StratumCounts } from '../../server/usecases/purge.ts';
+import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -138,15 +138,9 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   io.out(`opens ${when(plan.opensAt, tz)}; open through ${closeDateText(plan.closesAt, tz)} (${tz})${ended.map((e) => `; ${e}`).join('')}`);
   io.out('');
   const outbox = await outboxCounts(db, survey.id);
-  // After purge the outbox is gone; what was sent per mailing is kept with the counts per stratum.
-  const sentBeforePurge = new Map<string, number>();
-  if (survey.purged_at) {
-    for (const r of await db.selectFrom('stratum_counts').select('counts').where('survey_id', '=', survey.id).execute()) {
-      for (const [id, n] of Object.entries((JSON.parse(r.counts) as StratumCounts).mailings)) sentBeforePurge.set(id, (sentBeforePurge.get(id) ?? 0) + n);
-    }
-  }
+  const purgedSent = survey.purged_at ? await sentBeforePurge(db, survey.id) : undefined;
   const status = (m: PlannedMailing): string => {
-    if (survey.purged_at) return `sent ${sentBeforePurge.get(m.id) ?? 0}`;
+    if (purgedSent) return `sent ${purgedSent.get(m.id) ?? 0}`;
     const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
     if (statuses.length > 0) return statuses.join(', ');
     if (survey.closed_at) return 'not sent (closed)';

@@ -42,3 +42,12 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
   });
   return { invitees, strata: ledger.size };
 }
+
+/** Mails sent per mailing, as counted at purge (the outbox itself is gone). */
+export async function sentBeforePurge(db: Db, surveyId: string): Promise<Map<string, number>> {
+  const sent = new Map<string, number>();
+  for (const r of await db.selectFrom('stratum_counts').select('counts').where('survey_id', '=', surveyId).execute()) {
+    for (const [id, n] of Object.entries((JSON.parse(r.counts) as StratumCounts).mailings)) sent.set(id, (sent.get(id) ?? 0) + n);
+  }
+  return sent;
+}
