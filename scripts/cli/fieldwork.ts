@@ -9,7 +9,7 @@ import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { audienceBySample, outboxCounts } from '../../server/db/outbox.ts';
+import { audienceBySample, countDue, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
@@ -214,6 +214,12 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
       `${survey.id}: sent ${report.sent}, skipped ${report.skipped}, retry later ${report.retried}, bounced ${report.bounced}, failed ${report.failed}` +
         `${report.resent ? `, ${report.resent} resent after an interrupted run` : ''} (to ${transport.description})`,
     );
+    if (report.unavailable) {
+      const due = await countDue(ctx.db, survey.id, ctx.config.now());
+      ctx.io.err(`mail cannot go out: ${report.unavailable}`);
+      ctx.io.err(`${due} due mail${due === 1 ? '' : 's'} wait${due === 1 ? 's' : ''} and go${due === 1 ? 'es' : ''} out on the next run; no invitee was marked bounced`);
+      return 1;
+    }
     const waiting = report.waiting[survey.id];
     if (waiting) {
       const tz = planOf(survey).plan.timezone;

@@ -22,6 +22,20 @@ export function isPermanentFailure(error: unknown): boolean {
 }
 
 /**
+ * Mail cannot go out at all: the server cannot be reached, or it turned us away before any
+ * recipient came up (greeting, TLS, login, the sender address, a 421), or the mail folder cannot
+ * be written. Nobody's address is at fault, so no invitee is marked bounced and no mail counts
+ * an attempt; sending stops until the next run.
+ */
+export class MailUnavailableError extends Error {}
+
+/** Whether an SMTP error is the answer to this mail's recipient or content (RCPT TO, DATA). */
+function isAboutThisMail(error: unknown): boolean {
+  const { command, responseCode } = error as { command?: string; responseCode?: number };
+  return (command === 'RCPT TO' || command === 'DATA') && typeof responseCode === 'number' && responseCode !== 421;
+}
+
+/**
  * SMTP over one connection, kept open between mails (mail goes out one at a time: at most one
  * in flight). smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@
  * for authentication, ?requireTLS=true or ?ignoreTLS=true.
@@ -59,7 +73,12 @@ export function smtpTransport(url: string): MailTransport {
       });
       c.connect(() => {
         if (!auth) return resolve(c);
-        c.login(auth, (e) => (e ? reject(e) : resolve(c)));
+        c.login(auth, (e) => {
+          if (!e) return resolve(c);
+          // Refused: the connection is of no use, and would stay open.
+          c.close();
+          reject(e);
+        });
       });
     });
     return connection;
@@ -68,13 +87,14 @@ export function smtpTransport(url: string): MailTransport {
     description: `SMTP ${u.host}`,
     async send(mail) {
       const message = composeMessage(mail, new Date());
-      const c = await connect();
       try {
+        const c = await connect();
         await new Promise<void>((resolve, reject) => c.send(message.envelope, message.raw, (e) => (e ? reject(e) : resolve())));
       } catch (e) {
         // After a refusal or a broken connection, start the next mail on a fresh connection.
         drop();
-        throw e;
+        if (isAboutThisMail(e)) throw e;
+        throw new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e });
       }
     },
     close: drop,
@@ -85,9 +105,14 @@ export function fileTransport(dir: string): MailTransport {
   return {
     description: `.eml files in ${dir}`,
     async send(mail) {
-      mkdirSync(dir, { recursive: true });
       const name = mail.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9@._-]/g, '_');
-      writeFileSync(join(dir, `${name}.eml`), composeMessage(mail, new Date()).raw);
+      const raw = composeMessage(mail, new Date()).raw;
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `${name}.eml`), raw);
+      } catch (e) {
+        throw new MailUnavailableError(`mail folder ${dir}: ${(e as Error).message}`, { cause: e });
+      }
     },
     close: () => {},
   };

@@ -10,8 +10,10 @@ export default fp(async (app) => {
   if (!mail || mail.senderIntervalMs <= 0) return;
   const { transport, templates } = createMailer(mail);
   let running: Promise<unknown> | undefined;
-  // Said once per survey and window, not on every run: the sender runs every few seconds.
+  // Said once per survey and window, and once per reason mail cannot go out, not on every run:
+  // the sender runs every few seconds.
   const toldWaiting = new Map<string, number>();
+  let toldUnavailable: string | undefined;
   const tick = () => {
     if (running) return;
     running = runFieldwork({
@@ -28,6 +30,11 @@ export default fp(async (app) => {
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');
+        if (report.unavailable !== toldUnavailable) {
+          if (report.unavailable) app.log.error(`mail cannot go out, it waits and is tried again every run: ${report.unavailable}`);
+          else app.log.info('mail goes out again');
+          toldUnavailable = report.unavailable;
+        }
         for (const [survey, { due, opensAt }] of Object.entries(report.waiting)) {
           if (toldWaiting.get(survey) === opensAt.getTime()) continue;
           toldWaiting.set(survey, opensAt.getTime());

@@ -10,7 +10,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { HeaderInjectionError, type MailTemplates, type RenderedMail } from '../mail/render.ts';
-import { isPermanentFailure, type MailTransport } from '../mail/transport.ts';
+import { isPermanentFailure, MailUnavailableError, type MailTransport } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { closeSurvey, isClosed } from './answering.ts';
@@ -49,6 +49,8 @@ export interface FieldworkReport {
   resent: number;
   /** Per survey whose send window is closed: how many mails are due, and when the window opens. */
   waiting: Record<string, { due: number; opensAt: Date }>;
+  /** Why no mail could go out (the mail server unreachable, login refused, …); nothing was lost. */
+  unavailable?: string;
 }
 
 export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan: Plan } {
@@ -118,6 +120,7 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     if (!planned || report.closed.includes(survey.id) || budget <= 0) continue;
     const window = sendWindowAt(planned.definition.calendar, deps.now());
     if (window.open) budget -= await sendSurvey(deps, survey, planned, report, budget, window.closesAt);
+    if (report.unavailable) break;
     const after = sendWindowAt(planned.definition.calendar, deps.now());
     if (!after.open) {
       const due = await countDue(db, survey.id, deps.now());
@@ -151,6 +154,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     return undefined;
   };
 
+  const untransmitted: OutboxRow[] = [];
   let current = await prepareNext();
   while (current) {
     // On the monotonic clock, to the microsecond: with Date.now(), two mails within the same
@@ -176,6 +180,14 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     );
     const next = prepareNext();
     const error = await transmission;
+    if (error instanceof MailUnavailableError) {
+      // Not this mail's fault, and not an attempt: it goes back in line with the rest.
+      report.unavailable = error.message;
+      const upcoming = await next;
+      untransmitted.push(current.row, ...(upcoming ? [upcoming.row] : []));
+      current = undefined;
+      break;
+    }
     const outcome = await record(deps, current, planned.definition, error);
     report[outcome]++;
     if (outcome === 'sent' && !frozen) {
@@ -185,9 +197,10 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
     current = await next;
   }
-  // Claimed but not transmitted because the window closed: back in line for the next window.
-  await releaseUnsent(db, [...(current ? [current.row] : []), ...queue].map((r) => r.id));
-  return current ? claimed - 1 : claimed;
+  // Claimed but not transmitted (the window closed, or mail cannot go out): back in line.
+  if (current) untransmitted.push(current.row);
+  await releaseUnsent(db, [...untransmitted, ...queue].map((r) => r.id));
+  return claimed - untransmitted.length;
 }
 
 /**

@@ -97,6 +97,22 @@ describe('survey send', () => {
   });
 });
 
+describe('survey send without a mail server', () => {
+  it('says why mail cannot go out, keeps every mail for the next run, and exits non-zero', async () => {
+    const base = JSON.parse(readFileSync(definition, 'utf8'));
+    const file = join(dir, 'now.json');
+    const yesterday = new Date(Date.now() - 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const calendar = { opens: `${yesterday}T00:00`, closes: 'P36D', sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' }, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] };
+    writeFileSync(file, JSON.stringify({ ...base, id: 'now', questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname, calendar }));
+    expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
+    env = { ...env, SMTP_URL: 'smtp://127.0.0.1:1?ignoreTLS=true' };
+    const result = await survey('send', 'now');
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([expect.stringMatching(/^mail cannot go out: SMTP server 127\.0\.0\.1:1: .*ECONNREFUSED/), '6 due mails wait and go out on the next run; no invitee was marked bounced']);
+    expect(await db((d) => d.selectFrom('outbox').select(['status', 'attempts']).distinct().execute())).toEqual([{ status: 'pending', attempts: 0 }]);
+  });
+});
+
 describe('survey mark', () => {
   it('records refusals and ineligibility that arrive by phone or mail', async () => {
     expect((await survey('mark', 'owb-2024', 'B1@X.nl', 'refused')).out).toEqual(['B1@X.nl: invited -> refused; no more mail goes out to this address']);

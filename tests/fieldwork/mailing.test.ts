@@ -272,3 +272,51 @@ describe('the send window at the moment of sending', () => {
     expect(new Set(smtp.received.map((r) => r.envelopeTo[0])).size).toBe(6);
   });
 });
+
+describe('when mail cannot go out at all', () => {
+  const broken: [string, RegExp, () => Promise<{ out: MailTransport; fixed: () => MailTransport; done?: () => Promise<void> }>][] = [
+    ['the mail server cannot be reached', /SMTP server 127\.0\.0\.1:1: .*ECONNREFUSED/, async () => ({ out: smtpTransport('smtp://127.0.0.1:1?ignoreTLS=true'), fixed: () => transport })],
+    ['the server turns us away at the greeting (our address on a blocklist)', /554 5\.7\.1 your address is on a blocklist/, async () => {
+      smtp.refuseConnections = true;
+      return { out: transport, fixed: () => ((smtp.refuseConnections = false), transport) };
+    }],
+    ['the server refuses our sender address', /553 5\.7\.1 sender not allowed/, async () => {
+      smtp.rejectSender = true;
+      return { out: transport, fixed: () => ((smtp.rejectSender = false), transport) };
+    }],
+    ['the login is refused (a wrong password)', /535 5\.7\.8 authentication failed/, async () => {
+      const secured = await startSmtp({ login: { user: 'bureau', pass: 'geheim' } });
+      const at = (pass: string) => secured.url.replace('smtp://', `smtp://bureau:${pass}@`);
+      const wrong = smtpTransport(at('fout'));
+      const right = smtpTransport(at('geheim'));
+      const closeServer = secured.close;
+      // The afterEach hook closes this server (and these connections) instead of the plain one.
+      await smtp.close();
+      smtp = Object.assign(secured, { close: async () => (wrong.close(), right.close(), await closeServer()) });
+      return { out: wrong, fixed: () => right };
+    }],
+  ];
+
+  it.each(broken)('%s: nobody is marked bounced, no mail counts an attempt, and all of it goes out once that is fixed', async (_case, reason, breakIt) => {
+    await server.survey('owb-2024', people, { calendar });
+    const { out, fixed } = await breakIt();
+    const failing = fieldwork(server, out);
+    // An outage of a day, with the sender trying now and then: nothing may give up on the way.
+    for (const hour of [0, 4, 8, 12, 16, 20]) {
+      server.clock.now = new Date(new Date('2024-06-03T09:00:00+02:00').getTime() + hour * 3600_000);
+      const report = await failing.run();
+      expect(report).toMatchObject({ sent: 0, retried: 0, failed: 0, bounced: 0 });
+      // Outside the send window the sender does not try at all.
+      if (hour < 8) expect(report.unavailable).toMatch(reason);
+    }
+    const rows = await server.app.db.selectFrom('outbox').select(['status', 'attempts']).execute();
+    expect(rows).toEqual([{ status: 'pending', attempts: 0 }, { status: 'pending', attempts: 0 }]);
+    const states = await server.app.db.selectFrom('invitees').select('state').execute();
+    expect(states.map((s) => s.state)).toEqual(['invited', 'invited']);
+
+    server.clock.now = new Date('2024-06-04T09:00:00+02:00');
+    const report = await fieldwork(server, fixed()).run();
+    expect([report.sent, report.unavailable]).toEqual([2, undefined]);
+    expect(smtp.received.map((r) => r.envelopeTo[0]).sort()).toEqual(['j.jansen@gemeente-a.nl', 'p.pieters@gemeente-b.nl']);
+  });
+});

@@ -17,21 +17,39 @@ export interface TestSmtp {
   rejectPermanently: Set<string>;
   /** Addresses rejected with 451 this many more times (temporary). */
   rejectTemporarily: Map<string, number>;
+  /** Turn every client away at the greeting (554), as a server that blocklisted us does. */
+  refuseConnections: boolean;
+  /** Reject the sender address (553), as a server does for a domain we may not send for. */
+  rejectSender: boolean;
   /** Called after a mail is received and before the server answers 250 (to crash a sender mid-send). */
   beforeAccept: (received: Received[]) => Promise<void> | void;
   close(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+/** `login`: the server requires AUTH with this user and password (over plain text, on loopback). */
+export async function startSmtp(options: { login?: { user: string; pass: string } } = {}): Promise<TestSmtp> {
   const received: Received[] = [];
   const rejectPermanently = new Set<string>();
   const rejectTemporarily = new Map<string, number>();
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: !options.login,
+    allowInsecureAuth: true,
     // No reverse DNS lookup of the client: there is no network here, and it costs 100 ms a connection.
     disableReverseLookup: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: options.login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === options.login?.user && auth.password === options.login?.pass) return callback(null, { user: auth.username });
+      callback(Object.assign(new Error('5.7.8 authentication failed'), { responseCode: 535 }));
+    },
+    onConnect(_session, callback) {
+      if (smtp.refuseConnections) return callback(Object.assign(new Error('5.7.1 your address is on a blocklist'), { responseCode: 554 }));
+      callback();
+    },
+    onMailFrom(_address, _session, callback) {
+      if (smtp.rejectSender) return callback(Object.assign(new Error('5.7.1 sender not allowed'), { responseCode: 553 }));
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
       if (rejectPermanently.has(to)) return callback(Object.assign(new Error('5.1.1 user unknown'), { responseCode: 550 }));
@@ -64,6 +82,8 @@ export async function startSmtp(): Promise<TestSmtp> {
     received,
     rejectPermanently,
     rejectTemporarily,
+    refuseConnections: false,
+    rejectSender: false,
     beforeAccept: () => {},
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
