@@ -134,6 +134,25 @@ describe('invitations through SMTP', () => {
     expect(smtp.received.filter((r) => r.envelopeTo[0] === 'j.jansen@gemeente-a.nl')).toHaveLength(1);
   });
 
+  it('keeps trying a mail that meets temporary failures for about 20 hours by default, then gives up', async () => {
+    // The test definition leaves `sending` out: the defaults apply.
+    await server.survey('owb-2024', people.slice(0, 1), { calendar });
+    smtp.rejectTemporarily.set('j.jansen@gemeente-a.nl', 1000);
+    const { run } = fieldwork(server, transport);
+    const first = server.clock.now;
+    let row;
+    for (let runs = 0; runs < 50; runs++) {
+      await run();
+      row = await server.app.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
+      if (row.status === 'failed') break;
+      server.clock.now = new Date(row.next_attempt_at);
+    }
+    expect([row!.status, row!.attempts]).toEqual(['failed', 12]);
+    const hours = (server.clock.now.getTime() - first.getTime()) / 3600_000;
+    expect(hours).toBeGreaterThan(20);
+    expect(hours).toBeLessThan(21);
+  });
+
   it('refuses to send when a field that reaches a header holds a newline', async () => {
     await server.survey('owb-2024', people, { calendar });
     await server.app.db.updateTable('invitees').set({ name: 'Jan\r\nBcc: everyone@example.com' }).where('id', '=', 1).execute();

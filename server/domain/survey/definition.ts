@@ -61,9 +61,9 @@ export const SurveyDefinitionSchema = z.strictObject({
   sending: z
     .strictObject({
       ratePerMinute: z.number().int().min(1).default(600).describe('At most this many mails a minute.'),
-      maxAttempts: z.number().int().min(1).default(6).describe('Temporary failures are retried with growing pauses this many times.'),
+      maxAttempts: z.number().int().min(1).default(12).describe('A mail that meets temporary failures is tried this many times, with growing pauses (1, 2, 4, … minutes, at most 6 hours: 12 attempts span about 20 hours).'),
     })
-    .default({ ratePerMinute: 600, maxAttempts: 6 }),
+    .default({ ratePerMinute: 600, maxAttempts: 12 }),
 });
 export type SurveyDefinition = z.output<typeof SurveyDefinitionSchema>;
 
