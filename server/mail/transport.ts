@@ -87,14 +87,23 @@ export function smtpTransport(url: string): MailTransport {
     description: `SMTP ${u.host}`,
     async send(mail) {
       const message = composeMessage(mail, new Date());
-      try {
-        const c = await connect();
-        await new Promise<void>((resolve, reject) => c.send(message.envelope, message.raw, (e) => (e ? reject(e) : resolve())));
-      } catch (e) {
-        // After a refusal or a broken connection, start the next mail on a fresh connection.
-        drop();
-        if (isAboutThisMail(e)) throw e;
-        throw new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e });
+      for (let fresh = false; ; fresh = true) {
+        const reused = connection !== undefined;
+        try {
+          const c = await connect();
+          // A copy: nodemailer notes a refusal on the envelope it is given, and a second try on
+          // the same object fails with the first one's error.
+          await new Promise<void>((resolve, reject) => c.send({ ...message.envelope }, message.raw, (e) => (e ? reject(e) : resolve())));
+          return;
+        } catch (e) {
+          // After a refusal or a broken connection, start the next mail on a fresh connection.
+          drop();
+          if (isAboutThisMail(e)) throw e;
+          // A kept-open connection the server has since given up (idle too long, or its limit of
+          // mails per connection, often a 421): once more, on a new one.
+          if (reused && !fresh) continue;
+          throw new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e });
+        }
       }
     },
     close: drop,

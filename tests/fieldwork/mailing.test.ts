@@ -134,6 +134,15 @@ describe('invitations through SMTP', () => {
     expect(smtp.received.filter((r) => r.envelopeTo[0] === 'j.jansen@gemeente-a.nl')).toHaveLength(1);
   });
 
+  it('carries on over a new connection when the server ends the kept-open one (a limit of mails per connection)', async () => {
+    const many = Array.from({ length: 5 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+    await server.survey('owb-2024', many, { calendar });
+    smtp.mailsPerConnection = 2;
+    const report = await fieldwork(server, transport).run();
+    expect([report.sent, report.retried, report.unavailable]).toEqual([5, 0, undefined]);
+    expect(smtp.received.map((r) => r.envelopeTo[0]).sort()).toEqual(many.map((p) => p.email));
+  });
+
   it('keeps trying a mail that meets temporary failures for about 20 hours by default, then gives up', async () => {
     // The test definition leaves `sending` out: the defaults apply.
     await server.survey('owb-2024', people.slice(0, 1), { calendar });

@@ -21,6 +21,8 @@ export interface TestSmtp {
   refuseConnections: boolean;
   /** Reject the sender address (553), as a server does for a domain we may not send for. */
   rejectSender: boolean;
+  /** Answer 421 to the mail after this many on one connection, as servers with such a limit do. */
+  mailsPerConnection: number;
   /** Called after a mail is received and before the server answers 250 (to crash a sender mid-send). */
   beforeAccept: (received: Received[]) => Promise<void> | void;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
   const received: Received[] = [];
   const rejectPermanently = new Set<string>();
   const rejectTemporarily = new Map<string, number>();
+  const mailsOn = new Map<string, number>();
   const server = new SMTPServer({
     authOptional: !options.login,
     allowInsecureAuth: true,
@@ -46,8 +49,11 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
       if (smtp.refuseConnections) return callback(Object.assign(new Error('5.7.1 your address is on a blocklist'), { responseCode: 554 }));
       callback();
     },
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
       if (smtp.rejectSender) return callback(Object.assign(new Error('5.7.1 sender not allowed'), { responseCode: 553 }));
+      const mails = (mailsOn.get(session.id) ?? 0) + 1;
+      mailsOn.set(session.id, mails);
+      if (mails > smtp.mailsPerConnection) return callback(Object.assign(new Error('4.7.0 too many mails on this connection'), { responseCode: 421 }));
       callback();
     },
     onRcptTo(address, _session, callback) {
@@ -84,6 +90,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     rejectTemporarily,
     refuseConnections: false,
     rejectSender: false,
+    mailsPerConnection: Infinity,
     beforeAccept: () => {},
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
