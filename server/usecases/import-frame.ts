@@ -5,7 +5,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/connection.ts';
 import type { SurveyRow } from '../db/surveys.ts';
-import type { Questionnaire } from '../domain/questionnaire/index.ts';
+import type { CompiledMember, Questionnaire } from '../domain/questionnaire/index.ts';
 import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { secretsMadeHere, secretsMadeOnWorker } from './invitation-secrets.ts';
@@ -129,6 +129,34 @@ export async function importFrame(
   }
 }
 
+/** Dutch names for the contact columns, as a Dutch spreadsheet heads them. */
+const DUTCH_COLUMNS: Record<string, (typeof CONTACT_COLUMNS)[number]> = {
+  'e-mail': 'email',
+  emailadres: 'email',
+  'e-mailadres': 'email',
+  naam: 'name',
+  aanhef: 'salutation',
+  organisatie: 'organisation',
+  telefoon: 'phone',
+  telefoonnummer: 'phone',
+};
+
+/**
+ * How a frame may write a stratum's values besides its exact codes: a code or a label in any
+ * language, ignoring case ("Burgemeester", "Commissaris van de Koning"). A spelling that could
+ * mean two codes is left out, so it is reported rather than guessed.
+ */
+function spellings(options: readonly CompiledMember[]): Map<string, string> {
+  const codes = new Map<string, Set<string>>();
+  for (const o of options) {
+    for (const text of [o.code, ...(typeof o.label === 'string' ? [o.label] : Object.values(o.label))]) {
+      const key = text.trim().toLowerCase();
+      codes.set(key, (codes.get(key) ?? new Set()).add(o.code));
+    }
+  }
+  return new Map([...codes].flatMap(([key, set]) => (set.size === 1 ? [[key, [...set][0]!] as const] : [])));
+}
+
 /** Checks the header and every row, recording each problem; returns the people not yet invited. */
 async function checkRows(
   db: Db,
@@ -143,7 +171,7 @@ async function checkRows(
   const strata = sampleColumns(def, questionnaire);
   const known = [...CONTACT_COLUMNS, ...strata];
   const header = records[0]!.record;
-  const columns = header.map((name) => known.find((k) => k.toLowerCase() === name.toLowerCase()));
+  const columns = header.map((name) => known.find((k) => k.toLowerCase() === name.toLowerCase()) ?? DUTCH_COLUMNS[name.toLowerCase()]);
   header.forEach((name, i) => {
     if (!columns[i]) problem(1, `unknown column "${name}"; the columns are ${known.join(', ')}`);
     else if (columns.indexOf(columns[i]) !== i) problem(1, `column "${name}" appears twice`);
@@ -157,6 +185,7 @@ async function checkRows(
   // Looked up once, not per row: where each known column is, and each stratum's allowed codes.
   const at = new Map(columns.flatMap((c, i) => (c ? [[c, i] as const] : [])));
   const allowed = new Map(strata.map((stratum) => [stratum, questionnaire.sample.get(stratum)?.options.map((o) => o.code) ?? []]));
+  const spelled = new Map(strata.map((stratum) => [stratum, spellings(questionnaire.sample.get(stratum)?.options ?? [])]));
   const requiredSet = new Set(required);
 
   const existing = new Set((await db.selectFrom('invitees').select('email').where('survey_id', '=', survey.id).execute()).map((r) => r.email));
@@ -193,8 +222,9 @@ async function checkRows(
         if (requiredSet.has(stratum)) problem(line, `the stratum "${stratum}" is missing`);
         continue;
       }
-      if (options.length > 0 && !options.includes(value)) problem(line, `${stratum} "${value}" is not one of ${options.join(', ')}`);
-      sample[stratum] = value;
+      const code = options.length === 0 || options.includes(value) ? value : spelled.get(stratum)!.get(value.toLowerCase());
+      if (!code) problem(line, `${stratum} "${value}" is not one of ${options.join(', ')} (or their labels)`);
+      sample[stratum] = code ?? value;
     }
     if (!existing.has(email)) {
       people.push({ email, name: cell('name') || null, salutation: cell('salutation') || null, organisation: cell('organisation') || null, phone: cell('phone') || null, sample });

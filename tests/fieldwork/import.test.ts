@@ -26,7 +26,7 @@ function frame(name: string, content: string | Buffer): string {
 
 async function invitees() {
   const db = await openDatabase(env.DATABASE_PATH!);
-  const rows = await db.selectFrom('invitees').select(['email', 'name', 'sample', 'state']).orderBy('id').execute();
+  const rows = await db.selectFrom('invitees').select(['email', 'name', 'salutation', 'organisation', 'phone', 'sample', 'state']).orderBy('id').execute();
   await db.destroy();
   return rows;
 }
@@ -46,6 +46,17 @@ describe('survey import', () => {
     expect((await invitees()).map((i) => [i.email, JSON.parse(i.sample).functie, i.state])).toEqual([
       ['j.jansen@gemeente-a.nl', 'burgemeester', 'invited'],
       ['p@b.nl', 'raadslid', 'invited'],
+    ]);
+  });
+
+  it('reads Dutch column names, and stratum values written as their label or in another case, storing the code', async () => {
+    const file = frame('frame.csv', 'E-mailadres;Naam;Aanhef;Organisatie;Telefoon;Functie\na@b.nl;Jansen;Geachte heer Jansen;Gemeente A;0612345678;Burgemeester\nc@d.nl;De Vries;;Provincie B;;Commissaris van de Koning\ne@f.nl;Smit;;Gemeente C;;RAADSLID\n');
+    const { code, err } = await survey('import', 'owb-2024', file);
+    expect(code, err.join('\n')).toBe(0);
+    expect((await invitees()).map((i) => [i.email, i.name, i.salutation, i.organisation, i.phone, JSON.parse(i.sample).functie])).toEqual([
+      ['a@b.nl', 'Jansen', 'Geachte heer Jansen', 'Gemeente A', '0612345678', 'burgemeester'],
+      ['c@d.nl', 'De Vries', null, 'Provincie B', null, 'cdk'],
+      ['e@f.nl', 'Smit', null, 'Gemeente C', null, 'raadslid'],
     ]);
   });
 
@@ -78,7 +89,7 @@ describe('survey import', () => {
       `${file}:1: unknown column "leeftijd"; the columns are email, name, salutation, organisation, phone, functie`,
       `${file}:3: invalid email address "not-an-email"`,
       `${file}:4: the email address is missing`,
-      `${file}:5: functie "wethoudr" is not one of burgemeester, wethouder, raadslid, cdk, gedeputeerde, statenlid`,
+      `${file}:5: functie "wethoudr" is not one of burgemeester, wethouder, raadslid, cdk, gedeputeerde, statenlid (or their labels)`,
       `${file}:6: duplicate email address dubbel@x.nl (also on line 5)`,
       `${file}:6: the stratum "functie" is missing`,
       `${file}:7: name contains a line break or control character`,
