@@ -35,6 +35,8 @@ export interface FieldworkDeps {
   log: Log;
   /** A row 'sending' for longer than this is taken to be left over from a process that died. */
   staleClaimMs: number;
+  /** True once the process is shutting down: the run ends after the mail in flight. */
+  stopping?: () => boolean;
 }
 
 export interface FieldworkReport {
@@ -118,6 +120,7 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   for (const survey of surveys) {
     const planned = plans.get(survey.id);
     if (!planned || report.closed.includes(survey.id) || budget <= 0) continue;
+    if (deps.stopping?.()) break;
     const window = sendWindowAt(planned.definition.calendar, deps.now());
     if (window.open) budget -= await sendSurvey(deps, survey, planned, report, budget, window.closesAt);
     if (report.unavailable) break;
@@ -140,9 +143,10 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   let lastStart = -Infinity;
 
   const queue: OutboxRow[] = [];
-  const windowOpen = () => deps.now() < windowClosesAt;
+  // Whether to go on with the next mail: not when the window has closed or the process stops.
+  const goOn = () => !deps.stopping?.() && deps.now() < windowClosesAt;
   const prepareNext = async (): Promise<Prepared | undefined> => {
-    while (windowOpen() && (claimed < budget || queue.length > 0)) {
+    while (goOn() && (claimed < budget || queue.length > 0)) {
       if (queue.length === 0) queue.push(...(await claimDue(db, deps.now(), survey.id, Math.min(CLAIM_BATCH, budget - claimed))));
       const row = queue.shift();
       if (!row) return undefined;
@@ -165,14 +169,14 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       await deps.sleep(wait);
       // The mail was checked while the one before was on the wire; after a pause, check again,
       // so that who responded or was marked during the pause gets no mail.
-      const checked = windowOpen() ? await check(deps, current.row, survey, planned) : undefined;
+      const checked = goOn() ? await check(deps, current.row, survey, planned) : undefined;
       if (checked && 'outcome' in checked) {
         report[checked.outcome]++;
         current = await prepareNext();
         continue;
       }
     }
-    if (!windowOpen()) break;
+    if (!goOn()) break;
     lastStart = performance.now();
     const transmission = deps.transport.send(current.mail).then(
       () => undefined,
@@ -197,7 +201,8 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
     current = await next;
   }
-  // Claimed but not transmitted (the window closed, or mail cannot go out): back in line.
+  // Claimed but not transmitted (the window closed, the process stops, or mail cannot go out):
+  // back in line.
   if (current) untransmitted.push(current.row);
   await releaseUnsent(db, [...untransmitted, ...queue].map((r) => r.id));
   return claimed - untransmitted.length;

@@ -52,7 +52,7 @@ export function testDefinition(name: string, o: SurveyOptions = {}) {
   };
 }
 
-export async function testServer(options: { databasePath?: string; secret?: string; start?: Date; loginAttemptsPerMinute?: number; codeAttemptsPerMinute?: number } = {}): Promise<TestServer> {
+export async function testServer(options: { databasePath?: string; secret?: string; start?: Date; loginAttemptsPerMinute?: number; codeAttemptsPerMinute?: number; mail?: AppConfig['mail'] } = {}): Promise<TestServer> {
   const clock = { now: options.start ?? new Date('2024-06-03T09:00:00+02:00') };
   const logs: string[] = [];
   const stream = new Writable({
@@ -71,6 +71,7 @@ export async function testServer(options: { databasePath?: string; secret?: stri
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 1000,
     logger: { level: 'info', stream } as unknown as { level: string },
     now: () => clock.now,
+    ...(options.mail ? { mail: options.mail } : {}),
   };
   const app = await buildApp(config);
   return {
