@@ -189,6 +189,15 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
   const { transport, templates } = createMailer(ctx.config.mail!);
+  // Ctrl-C (or SIGTERM) ends the run after the mail in flight; the rest stays queued. A second
+  // Ctrl-C ends the process at once, which the outbox survives as it survives kill -9.
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    ctx.io.err('stopping after the mail in flight; the rest stays queued (Ctrl-C again to stop at once)');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const log = {
     info: (details: object, message: string) => ctx.io.out(`${message} ${JSON.stringify(details)}`),
     warn: (details: object, message: string) => ctx.io.err(`warning: ${message} ${JSON.stringify(details)}`),
@@ -207,6 +216,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         log,
         // Not 0: a server sending at the same time may be in the middle of one of these mails.
         staleClaimMs: (options.interruptedAfter ?? 60) * 1000,
+        stopping: () => stopping,
       },
       { surveyId: survey.id, ...(options.limit !== undefined ? { sendLimit: options.limit } : {}) },
     );
@@ -225,8 +235,14 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
       const tz = planOf(survey).plan.timezone;
       ctx.io.out(`${waiting.due} due mail${waiting.due === 1 ? '' : 's'} wait${waiting.due === 1 ? 's' : ''} for the send window, which opens ${when(waiting.opensAt, tz)}`);
     }
+    if (stopping) {
+      ctx.io.err(`stopped: ${await countDue(ctx.db, survey.id, ctx.config.now())} due mails wait for the next run`);
+      return 130;
+    }
     return 0;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     transport.close();
   }
 }
