@@ -124,7 +124,8 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     const window = sendWindowAt(planned.definition.calendar, deps.now());
     if (window.open) budget -= await sendSurvey(deps, survey, planned, report, budget, window.closesAt);
     if (report.unavailable) break;
-    const after = sendWindowAt(planned.definition.calendar, deps.now());
+    // Asked again only after sending: the window may have closed meanwhile.
+    const after = window.open ? sendWindowAt(planned.definition.calendar, deps.now()) : window;
     if (!after.open) {
       const due = await countDue(db, survey.id, deps.now());
       if (due > 0) report.waiting[survey.id] = { due, opensAt: after.opensAt };

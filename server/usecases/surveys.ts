@@ -98,11 +98,11 @@ async function checkMailingsKept(db: Db, existing: SurveyRow, plan: Plan): Promi
   for (const { mailing_id, n } of await outboxCounts(db, surveyId)) queued.set(mailing_id, (queued.get(mailing_id) ?? 0) + n);
   const before = new Map(definitionOf(existing).calendar.mailings.map((m) => [m.id, m.kind]));
   for (const [id, n] of queued) {
-    const now = plan.mailings.find((m) => m.id === id);
-    if (now && now.kind === before.get(id)) continue;
+    const kept = plan.mailings.find((m) => m.id === id);
+    if (kept && kept.kind === before.get(id)) continue;
     throw new SurveyError(
       `survey ${surveyId}: mailing "${id}" is already queued or sent for ${n} invitee${n === 1 ? '' : 's'}, so it must keep its id and kind (${before.get(id) ?? 'unknown'}); ` +
-        `${now ? 'it changed kind' : 'it is missing from the definition'}. Its time, template and subject may change.`,
+        `${kept ? 'it changed kind' : 'it is missing from the definition'}. Its time, template and subject may change.`,
     );
   }
 }

@@ -66,6 +66,15 @@ describe('survey schedule', () => {
   });
 });
 
+/** A survey like OWB 2024 with one invitation at opening, for `survey send` on the real clock; the frame imported. */
+async function importOnRealClock(id: string, calendar: { opens: string; sendWindow: object }): Promise<void> {
+  const base = JSON.parse(readFileSync(definition, 'utf8'));
+  const file = join(dir, `${id}.json`);
+  const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
+  writeFileSync(file, JSON.stringify({ ...base, id, questionnaire, calendar: { ...calendar, closes: 'P36D', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] } }));
+  expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
+}
+
 describe('survey send', () => {
   it('outside the send window sends nothing and says how many due mails wait, and until when', async () => {
     // On the real clock: a window without today and tomorrow, and a survey that opened a week ago.
@@ -73,23 +82,10 @@ describe('survey send', () => {
     const local = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
     const today = new Date(`${local(new Date())}T12:00:00Z`);
     const plusDays = (n: number) => new Date(today.getTime() + n * 86_400_000);
-    const base = JSON.parse(readFileSync(definition, 'utf8'));
-    const file = join(dir, 'later.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...base,
-        id: 'later',
-        questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname,
-        calendar: {
-          opens: `${local(plusDays(-7))}T00:00`,
-          closes: 'P36D',
-          sendWindow: { days: days.filter((_, i) => i !== today.getUTCDay() && i !== plusDays(1).getUTCDay()), from: '00:00', until: '24:00' },
-          mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }],
-        },
-      }),
-    );
-    expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
+    await importOnRealClock('later', {
+      opens: `${local(plusDays(-7))}T00:00`,
+      sendWindow: { days: days.filter((_, i) => i !== today.getUTCDay() && i !== plusDays(1).getUTCDay()), from: '00:00', until: '24:00' },
+    });
     const weekday = new Intl.DateTimeFormat('nl-NL', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(plusDays(2));
     const result = await survey('send', 'later');
     expect(result.out).toEqual([expect.stringMatching(/^mailing queued /), expect.stringMatching(/^later: sent 0, skipped 0,/), `6 due mails wait for the send window, which opens ${weekday}, 00:00`]);
@@ -99,12 +95,8 @@ describe('survey send', () => {
 
 describe('survey send without a mail server', () => {
   it('says why mail cannot go out, keeps every mail for the next run, and exits non-zero', async () => {
-    const base = JSON.parse(readFileSync(definition, 'utf8'));
-    const file = join(dir, 'now.json');
     const yesterday = new Date(Date.now() - 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
-    const calendar = { opens: `${yesterday}T00:00`, closes: 'P36D', sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' }, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] };
-    writeFileSync(file, JSON.stringify({ ...base, id: 'now', questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname, calendar }));
-    expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
+    await importOnRealClock('now', { opens: `${yesterday}T00:00`, sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' } });
     env = { ...env, SMTP_URL: 'smtp://127.0.0.1:1?ignoreTLS=true' };
     const result = await survey('send', 'now');
     expect(result.code).toBe(1);
