@@ -4,12 +4,26 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { composeMessage } from './mime.ts';
+import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
 
+/** A mail ready to go: what was rendered for the invitee, and the message composed from it. */
+export interface OutgoingMail {
+  rendered: RenderedMail;
+  message: ComposedMessage;
+}
+
 export interface MailTransport {
-  send(mail: RenderedMail): Promise<void>;
+  /**
+   * Transmits one mail. With `finish`, all of it but its end goes out at once, and the end (the
+   * moment the server takes the mail) only once `finish` has resolved; if `finish` rejects, the
+   * mail is abandoned unfinished, which a server discards (RFC 5321, 4.1.1.4), and send rejects
+   * with that reason. The sender transmits the next mail this way while the outcome of the one
+   * before is being written to disk.
+   */
+  send(mail: OutgoingMail, finish?: Promise<unknown>): Promise<void>;
   close(): void;
   /** For logs and the CLI: where mail goes. */
   readonly description: string;
@@ -85,19 +99,22 @@ export function smtpTransport(url: string): MailTransport {
   };
   return {
     description: `SMTP ${u.host}`,
-    async send(mail) {
-      const message = composeMessage(mail, new Date());
+    async send({ message }, finish) {
       for (let fresh = false; ; fresh = true) {
         const reused = connection !== undefined;
         try {
           const c = await connect();
+          const body = finish ? endingWhen(message.raw, finish) : message.raw;
           // A copy: nodemailer notes a refusal on the envelope it is given, and a second try on
           // the same object fails with the first one's error.
-          await new Promise<void>((resolve, reject) => c.send({ ...message.envelope }, message.raw, (e) => (e ? reject(e) : resolve())));
+          await new Promise<void>((resolve, reject) => c.send({ ...message.envelope }, body, (e) => (e ? reject(e) : resolve())));
           return;
         } catch (e) {
-          // After a refusal or a broken connection, start the next mail on a fresh connection.
+          // After a refusal, a broken connection or an abandoned mail, start the next mail on a
+          // fresh connection (closing this one mid-message is what abandons it).
           drop();
+          // Abandoned because `finish` failed: that is the reason to report.
+          if (finish) await finish;
           if (isAboutThisMail(e)) throw e;
           // A kept-open connection the server has since given up (idle too long, or its limit of
           // mails per connection, often a 421): once more, on a new one.
@@ -110,15 +127,28 @@ export function smtpTransport(url: string): MailTransport {
   };
 }
 
+/** The message as a stream that ends only once `finish` resolves, and fails if it rejects. */
+function endingWhen(raw: Buffer, finish: Promise<unknown>): Readable {
+  const stream = new PassThrough();
+  stream.write(raw);
+  finish.then(
+    () => {
+      if (!stream.destroyed) stream.end();
+    },
+    (e: unknown) => stream.destroy(e instanceof Error ? e : new Error(String(e))),
+  );
+  return stream;
+}
+
 export function fileTransport(dir: string): MailTransport {
   return {
     description: `.eml files in ${dir}`,
-    async send(mail) {
-      const name = mail.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9@._-]/g, '_');
-      const raw = composeMessage(mail, new Date()).raw;
+    async send({ rendered, message }, finish) {
+      await finish;
+      const name = rendered.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9@._-]/g, '_');
       try {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `${name}.eml`), raw);
+        writeFileSync(join(dir, `${name}.eml`), message.raw);
       } catch (e) {
         throw new MailUnavailableError(`mail folder ${dir}: ${(e as Error).message}`, { cause: e });
       }

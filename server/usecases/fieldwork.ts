@@ -9,8 +9,9 @@ import { claimDue, countDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, ma
 import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { HeaderInjectionError, type MailTemplates, type RenderedMail } from '../mail/render.ts';
-import { isPermanentFailure, MailUnavailableError, type MailTransport } from '../mail/transport.ts';
+import { composeMessage } from '../mail/mime.ts';
+import { HeaderInjectionError, type MailTemplates } from '../mail/render.ts';
+import { isPermanentFailure, MailUnavailableError, type MailTransport, type OutgoingMail } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { closeSurvey, isClosed } from './answering.ts';
@@ -112,8 +113,10 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   }
 
   // Send survey by survey (the claim uses the survey's index), each as a pipeline: the next mail
-  // is claimed, checked and rendered while the current one is on the wire, and the outcome of
-  // each mail is recorded before the next is transmitted, so at most one mail is ever in flight.
+  // is claimed, checked, rendered and composed while the current one is on the wire, and the
+  // outcome of each mail is written to disk while the next one is transmitted, all but its end:
+  // the server gets that end, and may take the mail, only once the outcome before is durable. So
+  // at most one mail is ever in flight (perhaps taken by the server, not yet in the outbox).
   // Only while the survey's send window is open: whatever is due outside it (a retry at night,
   // mail left over from a weekend the server was down) waits for the next working morning.
   let budget = options.sendLimit ?? Infinity;
@@ -134,7 +137,7 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   return report;
 }
 
-type Prepared = { row: OutboxRow; invitee: InviteeRow; mail: RenderedMail; kind: 'invitation' | 'reminder' };
+type Prepared = { row: OutboxRow; invitee: InviteeRow; mail: OutgoingMail; kind: 'invitation' | 'reminder' };
 
 async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: ReturnType<typeof planOf>, report: FieldworkReport, budget: number, windowClosesAt: Date): Promise<number> {
   const { db } = deps;
@@ -159,7 +162,20 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     return undefined;
   };
 
+  // Writes the outcome of a transmission (undefined error: the server took the mail).
+  const recordOutcome = async (p: Prepared, error: unknown) => {
+    const outcome = await record(deps, p, planned.definition, error);
+    report[outcome]++;
+    if (outcome === 'sent' && !frozen) {
+      // From the first mail on, the questionnaire version of the survey is fixed.
+      frozen = true;
+      await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
+    }
+  };
+
   const untransmitted: OutboxRow[] = [];
+  // The outcome of the mail before, on its way to disk while the current one is transmitted.
+  let recorded: Promise<void> = Promise.resolve();
   let current = await prepareNext();
   while (current) {
     // On the monotonic clock, to the microsecond: with Date.now(), two mails within the same
@@ -179,12 +195,15 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
     if (!goOn()) break;
     lastStart = performance.now();
-    const transmission = deps.transport.send(current.mail).then(
+    const transmission = deps.transport.send(current.mail, recorded).then(
       () => undefined,
       (e: unknown) => e ?? new Error('send failed'),
     );
     const next = prepareNext();
     const error = await transmission;
+    // If the outcome before could not be written (the database failed), this mail was abandoned
+    // unfinished, and the run ends with that failure.
+    await recorded;
     if (error instanceof MailUnavailableError) {
       // Not this mail's fault, and not an attempt: it goes back in line with the rest.
       report.unavailable = error.message;
@@ -193,15 +212,12 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       current = undefined;
       break;
     }
-    const outcome = await record(deps, current, planned.definition, error);
-    report[outcome]++;
-    if (outcome === 'sent' && !frozen) {
-      // From the first mail on, the questionnaire version of the survey is fixed.
-      await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
-      frozen = true;
-    }
+    recorded = recordOutcome(current, error);
+    // Awaited with the next mail; a failure before then is not an unhandled rejection.
+    recorded.catch(() => {});
     current = await next;
   }
+  await recorded;
   // Claimed but not transmitted (the window closed, the process stops, or mail cannot go out):
   // back in line.
   if (current) untransmitted.push(current.row);
@@ -241,8 +257,8 @@ async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, p
   const { code, token } = revealInvitation(deps.secrets, invitee);
   const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${mailing.id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
   try {
-    const mail = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
-    return { row, invitee, mail, kind: mailing.kind };
+    const rendered = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
+    return { row, invitee, mail: { rendered, message: composeMessage(rendered, deps.now()) }, kind: mailing.kind };
   } catch (e) {
     if (!(e instanceof HeaderInjectionError)) throw e;
     await markFailed(deps.db, row.id, e.message);
@@ -256,7 +272,7 @@ async function record(deps: FieldworkDeps, p: Prepared, definition: SurveyDefini
   const { db } = deps;
   const now = deps.now();
   if (error === undefined) {
-    await markSent(db, p.row.id, now, p.mail.messageId);
+    await markSent(db, p.row.id, now, p.mail.rendered.messageId);
     return 'sent';
   }
   const reason = (error as Error).message?.slice(0, 500) ?? String(error);

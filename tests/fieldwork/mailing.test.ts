@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
@@ -58,6 +62,8 @@ describe('invitations through SMTP', () => {
     expect(header('List-Unsubscribe')).toBe(`<https://enquete.test/optout/${invites[0]!.token}>`);
     expect(header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     expect(mail.messageId).toMatch(/^<[A-Za-z0-9_-]{32}@bureau\.test>$/);
+    // Dated by the fieldwork clock (here the simulated one), like everything else the sender records.
+    expect(mail.date).toEqual(new Date('2024-06-03T07:00:00Z'));
     expect(smtp.received[1]!.mail.messageId).not.toBe(mail.messageId);
   });
 
@@ -193,8 +199,8 @@ describe('invitations through SMTP', () => {
     let sent = 0;
     const closing: MailTransport = {
       description: 'closes the survey after the second mail',
-      async send(mail) {
-        await transport.send(mail);
+      async send(mail, finish) {
+        await transport.send(mail, finish);
         if (++sent === 2) {
           const survey = await server.app.db.selectFrom('surveys').selectAll().executeTakeFirstOrThrow();
           await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
@@ -206,6 +212,35 @@ describe('invitations through SMTP', () => {
     expect(smtp.received).toHaveLength(2);
     const skipped = await server.app.db.selectFrom('outbox').select('last_error').where('status', '=', 'skipped').execute();
     expect(skipped.map((r) => r.last_error)).toEqual(Array(4).fill('the survey is closed'));
+  });
+
+  it('lets the server take a mail only once the outcome of the one before is on disk (at most one in flight)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'in-flight-')), 'db.sqlite');
+    const onDisk = await testServer({ start: new Date('2024-06-03T09:00:00+02:00'), databasePath: path });
+    const many = Array.from({ length: 5 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+    await onDisk.survey('owb-2024', many, { calendar });
+    // A second connection sees only what was committed: what a restart after a crash would find.
+    const committed = new SQLite(path, { readonly: true });
+    const sentBeforeEnd: number[] = [];
+    const watching: MailTransport = {
+      description: 'notes the committed outbox as each mail is ended',
+      send: (mail, finish) =>
+        transport.send(
+          mail,
+          (finish ?? Promise.resolve()).then(() => {
+            sentBeforeEnd.push((committed.prepare("select count(*) as n from outbox where status = 'sent'").get() as { n: number }).n);
+          }),
+        ),
+      close: () => {},
+    };
+    try {
+      expect((await fieldwork(onDisk, watching).run()).sent).toBe(5);
+      expect(sentBeforeEnd).toEqual([0, 1, 2, 3, 4]);
+      expect(smtp.received).toHaveLength(5);
+    } finally {
+      committed.close();
+      await onDisk.close();
+    }
   });
 
   it('freezes the questionnaire version with the first mail', async () => {

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getInvitee, markNotEligible } from '../../server/db/invitees.ts';
 import { listResponses } from '../../server/db/responses.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
-import type { RenderedMail } from '../../server/mail/render.ts';
 import { testServer, type Browser, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
@@ -48,9 +47,9 @@ beforeAll(async () => {
   const smtpOut = smtpTransport(smtp.url);
   transport = {
     description: smtpOut.description,
-    async send(mail: RenderedMail) {
-      await smtpOut.send(mail);
-      delivered.push({ to: mail.to.address, subject: mail.subject, at: server.clock.now });
+    async send(mail, finish) {
+      await smtpOut.send(mail, finish);
+      delivered.push({ to: mail.rendered.to.address, subject: mail.rendered.subject, at: server.clock.now });
     },
     close: () => smtpOut.close(),
   };

@@ -13,6 +13,8 @@ export interface Received {
 export interface TestSmtp {
   url: string;
   received: Received[];
+  /** Mails whose content has begun to arrive, whether or not they were then received in full. */
+  dataStarted: number;
   /** Addresses rejected with 550 (permanent). */
   rejectPermanently: Set<string>;
   /** Addresses rejected with 451 this many more times (temporary). */
@@ -68,7 +70,10 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: Buffer) => {
+        if (chunks.length === 0) smtp.dataStarted++;
+        chunks.push(c);
+      });
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw)
@@ -86,6 +91,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
   const smtp: TestSmtp = {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
     received,
+    dataStarted: 0,
     rejectPermanently,
     rejectTemporarily,
     refuseConnections: false,

@@ -1,0 +1,82 @@
+// The SMTP transport's `finish`: the sender transmits the next mail while the outcome of the one
+// before is written to disk, and only the end of the message, the moment the server takes it,
+// waits for that. If the write fails, the mail must never reach anyone.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { composeMessage } from '../../server/mail/mime.ts';
+import type { RenderedMail } from '../../server/mail/render.ts';
+import { smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+
+const outgoing = (to: string): OutgoingMail => {
+  const rendered: RenderedMail = {
+    from: 'Onderzoek <onderzoek@bureau.test>',
+    to: { name: 'Jan Jansen', address: to },
+    subject: 'Uitnodiging',
+    text: 'Beste Jan,\n.\nregel met alleen een punt hierboven\n',
+    html: '<p>Beste Jan,</p>',
+    messageId: `<${to}@bureau.test>`,
+    headers: {},
+  };
+  return { rendered, message: composeMessage(rendered, new Date()) };
+};
+
+function gate() {
+  let open!: () => void;
+  let fail!: (e: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+let smtp: TestSmtp;
+let transport: MailTransport;
+beforeAll(async () => {
+  smtp = await startSmtp();
+  transport = smtpTransport(smtp.url);
+});
+afterAll(async () => {
+  transport.close();
+  await smtp.close();
+});
+
+describe('a mail sent with finish', () => {
+  it('is taken by the server only once finish resolves, with its content intact', async () => {
+    const started = smtp.dataStarted;
+    const finish = gate();
+    const sending = transport.send(outgoing('wacht@gemeente.test'), finish.promise);
+    await vi.waitFor(() => expect(smtp.dataStarted).toBe(started + 1));
+    // All of the message is on the server's side, but not its end.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(smtp.received).toHaveLength(0);
+    finish.open();
+    await sending;
+    expect(smtp.received.map((r) => r.envelopeTo)).toEqual([['wacht@gemeente.test']]);
+    expect(smtp.received[0]!.mail.text).toBe('Beste Jan,\n.\nregel met alleen een punt hierboven\n');
+  });
+
+  it('is abandoned unfinished when finish rejects: never delivered, and the next mail goes out whole', async () => {
+    const before = smtp.received.length;
+    const started = smtp.dataStarted;
+    const finish = gate();
+    const sending = transport.send(outgoing('nooit@gemeente.test'), finish.promise);
+    await vi.waitFor(() => expect(smtp.dataStarted).toBe(started + 1));
+    finish.fail(new Error('database is full'));
+    await expect(sending).rejects.toThrow('database is full');
+
+    await transport.send(outgoing('daarna@gemeente.test'));
+    await new Promise((r) => setTimeout(r, 50));
+    const delivered = smtp.received.slice(before);
+    expect(delivered.map((r) => r.envelopeTo)).toEqual([['daarna@gemeente.test']]);
+    expect(delivered[0]!.raw).not.toContain('nooit@gemeente.test');
+  });
+
+  it('reports the reason finish failed even when the server refused the mail before its end', async () => {
+    smtp.rejectPermanently.add('onbekend@gemeente.test');
+    const finish = gate();
+    const sending = transport.send(outgoing('onbekend@gemeente.test'), finish.promise);
+    finish.fail(new Error('disk I/O error'));
+    await expect(sending).rejects.toThrow('disk I/O error');
+  });
+});
