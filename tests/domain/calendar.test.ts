@@ -134,6 +134,18 @@ describe('the send window at a given moment', () => {
     expect(state).toEqual({ open: false, opensAt: new Date('2024-04-01T07:00:00.000Z') });
   });
 
+  it('reads an hour the clocks skip or repeat as a time that exists, never earlier than asked', () => {
+    // Sunday 31 March 2024 the clocks go from 02:00 to 03:00; Sunday 27 October from 03:00 back to 02:00.
+    const night = CalendarSchema.parse({ opens: '2024-03-04', sendWindow: { days: ['sun'], from: '02:30', until: '04:00' } });
+    expect(sendWindowAt(night, new Date('2024-03-31T01:59:00+01:00'))).toEqual({ open: false, opensAt: new Date('2024-03-31T03:30:00+02:00') });
+    expect(sendWindowAt(night, new Date('2024-03-31T03:30:00+02:00'))).toEqual({ open: true, closesAt: new Date('2024-03-31T04:00:00+02:00') });
+    const p = plan({ opens: '2024-03-31T02:15', closes: '2024-04-30', sendWindow: { days: ['sun', 'mon'], from: '00:00', until: '24:00' }, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] });
+    expect(p.opensAt).toEqual(new Date('2024-03-31T03:15:00+02:00'));
+    // 02:30 comes twice that night in October: the second time.
+    const autumn = plan({ opens: '2024-10-21', closes: '2024-11-30', sendWindow: { days: ['sun', 'mon'], from: '00:00', until: '24:00' }, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }, { id: 'reminder1', kind: 'reminder', at: '2024-10-27T02:30' }] });
+    expect(autumn.mailings[1]!.sendAt).toEqual(new Date('2024-10-27T02:30:00+01:00'));
+  });
+
   it('can stay open round the clock, through the last minute of the day (until 24:00)', () => {
     const always = CalendarSchema.parse({ opens: '2024-03-04', sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' } });
     expect(sendWindowAt(always, new Date('2024-03-09T23:59:30+01:00'))).toEqual({ open: true, closesAt: new Date('2024-03-10T00:00:00+01:00') });

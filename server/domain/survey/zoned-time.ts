@@ -32,18 +32,26 @@ export function toWallTime(instant: Date, timeZone: string): WallTime & { weekda
   };
 }
 
-/** The instant at which the clocks in `timeZone` show `wall` (the later one in a DST overlap). */
+/** How far the clocks in `timeZone` are ahead of UTC at `instant`, in milliseconds. */
+function offsetAt(instant: number, timeZone: string): number {
+  const shown = toWallTime(new Date(instant), timeZone);
+  return Date.UTC(shown.year, shown.month - 1, shown.day, shown.hour, shown.minute) - Math.floor(instant / 60_000) * 60_000;
+}
+
+/**
+ * The instant at which the clocks in `timeZone` show `wall`: the later one in a DST overlap
+ * (02:30 on the last Sunday of October happens twice), and for a time the clocks skip (02:30 on
+ * the last Sunday of March) the instant as far after the change as that time was after 02:00
+ * (03:30), so that a later wall time never maps to an earlier instant.
+ */
 export function fromWallTime(wall: WallTime, timeZone: string): Date {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  let guess = asUtc;
-  for (let i = 0; i < 3; i++) {
-    const shown = toWallTime(new Date(guess), timeZone);
-    const shownAsUtc = Date.UTC(shown.year, shown.month - 1, shown.day, shown.hour, shown.minute);
-    const diff = asUtc - shownAsUtc;
-    if (diff === 0) break;
-    guess += diff;
-  }
-  return new Date(guess);
+  // The offsets a day before and a day after: at most one change lies between them.
+  const before = asUtc - offsetAt(asUtc - 86_400_000, timeZone);
+  const after = asUtc - offsetAt(asUtc + 86_400_000, timeZone);
+  const showing = [before, after].filter((instant) => offsetAt(instant, timeZone) === asUtc - instant);
+  // None shows it if the clocks skip it: read it with the offset from before the change.
+  return new Date(showing.length > 0 ? Math.max(...showing) : before);
 }
 
 /** Adds calendar days to a date, keeping the wall-clock time (P8D is "the same time, 8 days later"). */
