@@ -356,6 +356,19 @@ describe('submitting once', () => {
     expect([invitee.state, invitee.submitted_on]).toEqual(['submitted', '2024-06-03']);
   });
 
+  it("asks the browser not to store its pages, so Back shows a page as it is now and a shared computer keeps no answers", async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    const start = await server.app.inject({ method: 'GET', url: '/' });
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    const page = await b.submit({ Q1: ['verbale_agressie'] });
+    for (const response of [start, page]) expect(response.headers['cache-control']).toBe('no-store');
+    const css = await server.app.inject({ method: 'GET', url: '/assets/site.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['cache-control']).not.toBe('no-store');
+  });
+
   it('ignores a double click and a replayed POST', async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const b = server.browser();

@@ -42,6 +42,14 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   // cannot multiply their attempts by switching between routes.
   const codeRateLimit = app.rateLimit({ max: app.config.codeAttemptsPerMinute, timeWindow: '1 minute' });
 
+  // Pages hold a person's answers and a form that is only valid for the answers as they are now.
+  // Stored, a browser shows them again on Back (or to the next user of a shared computer) as they
+  // were: with an old version, whose changed answers the server must then refuse as stale. Not
+  // stored, Back asks the server for the page as it is.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
   const message = (request: Request, reply: FastifyReply, status: number, title: string, paragraphs: string[], extra: Record<string, unknown> = {}) => {
     const lang = languageOf(request, reply, UI_LANGUAGES);
     const ui = uiText(lang);
