@@ -378,10 +378,30 @@ describe('submitting once', () => {
     await b.submit({ Q1: ['verbale_agressie'] });
     expect(b.pageId()).toBe('H1_reactie');
     // The same form again, with its old version: nothing changes, the respondent stays where they are.
-    await b.replay(h1, { Q1: ['geen'] });
+    const replayed = await b.replay(h1, { Q1: ['verbale_agressie'] });
     expect(b.pageId()).toBe('H1_reactie');
+    expect(replayed.body).not.toContain('intussen al opgeslagen');
     const draft = (await listDrafts(server.app.db, 'owb-2024'))[0]!;
     expect(JSON.parse(draft.answers)).toEqual({ Q1: ['verbale_agressie'] });
+  });
+
+  it('shows an answer given on an older copy of a page (another window) again with a notice, and saves it when the respondent goes on', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    const olderCopy = b.lastPage!;
+    await b.submit({ Q1: ['verbale_agressie'] });
+    // In the other window, still showing the page as it was, the respondent answers differently.
+    const shown = await b.replay(olderCopy, { Q1: ['geen'] });
+    expect(shown.statusCode).toBe(409);
+    expect(b.pageId()).toBe('H1');
+    expect(b.document().querySelector('.notice')?.textContent).toContain('Uw antwoorden hieronder zijn nog niet bewaard');
+    expect(b.formAsShown().Q1).toEqual(['geen']);
+    expect(JSON.parse((await listDrafts(server.app.db, 'owb-2024'))[0]!.answers)).toEqual({ Q1: ['verbale_agressie'] });
+    await b.submit(b.formAsShown());
+    expect(b.pageId()).not.toBe('H1_reactie');
+    expect(JSON.parse((await listDrafts(server.app.db, 'owb-2024'))[0]!.answers)).toEqual({ Q1: ['geen'] });
   });
 
   it('refuses a replayed final page after completion', async () => {

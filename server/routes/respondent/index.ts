@@ -99,11 +99,16 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return message(request, reply, 401, ui.sessionExpiredTitle, [ui.sessionExpiredText], { link: { href: '/', label: ui.startTitle } });
   };
 
+  const isOn = (r: Respondent, block: CompiledBlock, key: string) => r.questionnaire.items.get(key.split('.')[0]!)?.block === block;
   /** Answers of earlier pages: everything except what this page holds. */
-  const answersBefore = (r: Respondent, block: CompiledBlock): Answers =>
-    Object.fromEntries(Object.entries(r.answers).filter(([key]) => r.questionnaire.items.get(key.split('.')[0]!)?.block !== block));
+  const answersBefore = (r: Respondent, block: CompiledBlock): Answers => Object.fromEntries(Object.entries(r.answers).filter(([key]) => !isOn(r, block, key)));
+  /** Whether `answers` are exactly what is stored for this page. */
+  const storedOn = (r: Respondent, block: CompiledBlock, answers: Answers): boolean => {
+    const canonical = (entries: [string, unknown][]) => JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return canonical(Object.entries(r.answers).filter(([key]) => isOn(r, block, key))) === canonical(Object.entries(answers));
+  };
 
-  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, pages: CompiledBlock[], block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200) => {
+  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, pages: CompiledBlock[], block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200, notice?: keyof ReturnType<typeof uiText>) => {
     const q = r.questionnaire;
     const lang = languageOf(request, reply, q.languages);
     const ui = uiText(lang);
@@ -118,6 +123,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       pageTitle,
       items,
       errorSummary: errorSummary(ctx, items),
+      notice: notice ? ui[notice] : undefined,
       progress: { current: position + 1, total: pages.length, label: fill(ui.progress, { current: position + 1, total: pages.length }) },
       action: `/q/p/${block.id}`,
       version: draftVersion(r),
@@ -197,8 +203,17 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
         return reply.redirect(`/q/p/${outcome.next.id}`, 303);
       case 'finished':
         return reply.redirect('/q/done', 303);
-      case 'stale':
-        return reply.redirect('/q', 303);
+      case 'stale': {
+        // The form was older than what is stored. A double click or a replayed POST holds what is
+        // stored already: on to where the respondent is. Anything else was answered on an older
+        // copy of the page (another window, another device): shown again as posted, with the
+        // current version and a notice, to be saved when the respondent goes on; never dropped unseen.
+        const current = await respondentOf(request);
+        if (!current || situationOf(current, now) !== 'answering') return reply.redirect('/q', 303);
+        const currentPages = pagesOf(current);
+        if (!mayVisit(current, block, currentPages) || storedOn(current, block, pageAnswers)) return reply.redirect('/q', 303);
+        return renderPage(request, reply, current, currentPages, block, form, [], 409, 'staleNotice');
+      }
     }
   });
 
