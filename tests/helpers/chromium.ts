@@ -10,7 +10,13 @@ export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 900 };
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+    // Playwright turns the back/forward cache off; respondents' browsers have it, and it decides
+    // what the Back button shows.
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -129,7 +135,7 @@ export async function answerAll(page: Page, wanted: Wanted = {}, onPage?: (page:
 export async function history(page: Page, direction: 'back' | 'forward'): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await (direction === 'back' ? page.goBack() : page.goForward());
+      await (direction === 'back' ? page.goBack({ waitUntil: 'commit' }) : page.goForward({ waitUntil: 'commit' }));
       return;
     } catch (e) {
       if (attempt >= 5 || !/Not attached to an active page/.test(String(e))) throw e;

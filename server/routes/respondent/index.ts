@@ -44,8 +44,9 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   // Pages hold a person's answers and a form that is only valid for the answers as they are now.
   // Stored, a browser shows them again on Back (or to the next user of a shared computer) as they
-  // were: with an old version, whose changed answers the server must then refuse as stale. Not
-  // stored, Back asks the server for the page as it is.
+  // were, with an old version. Not stored, Back asks the server for the page as it is; a browser
+  // that still restores it from its back/forward cache (Chromium may) posts a stale form, which
+  // the 'stale' case below shows again rather than dropping what was changed.
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });
