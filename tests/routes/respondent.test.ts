@@ -369,7 +369,8 @@ describe('submitting once', () => {
     expect(css.headers['cache-control']).not.toBe('no-store');
   });
 
-  it('ignores a double click and a replayed POST', async () => {
+  /** A respondent who answered H1 and went on, and the page H1 as it was shown before that. */
+  async function pastH1() {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const b = server.browser();
     await b.open(`/s/${invite!.token}`);
@@ -377,6 +378,11 @@ describe('submitting once', () => {
     const h1 = b.lastPage!;
     await b.submit({ Q1: ['verbale_agressie'] });
     expect(b.pageId()).toBe('H1_reactie');
+    return { b, h1 };
+  }
+
+  it('ignores a double click and a replayed POST', async () => {
+    const { b, h1 } = await pastH1();
     // The same form again, with its old version: nothing changes, the respondent stays where they are.
     const replayed = await b.replay(h1, { Q1: ['verbale_agressie'] });
     expect(b.pageId()).toBe('H1_reactie');
@@ -386,12 +392,7 @@ describe('submitting once', () => {
   });
 
   it('shows an answer given on an older copy of a page (another window) again with a notice, and saves it when the respondent goes on', async () => {
-    const [invite] = await server.survey('owb-2024', [burgemeester]);
-    const b = server.browser();
-    await b.open(`/s/${invite!.token}`);
-    await b.submit({});
-    const olderCopy = b.lastPage!;
-    await b.submit({ Q1: ['verbale_agressie'] });
+    const { b, h1: olderCopy } = await pastH1();
     // In the other window, still showing the page as it was, the respondent answers differently.
     const shown = await b.replay(olderCopy, { Q1: ['geen'] });
     expect(shown.statusCode).toBe(409);
