@@ -4,10 +4,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../server/db/connection.ts';
-import { findInviteeByEmail, markNotEligible, markRefused } from '../../server/db/invitees.ts';
+import { findInviteeByEmail } from '../../server/db/invitees.ts';
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
-import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
 import { audienceBySample, countDue, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
@@ -18,6 +17,7 @@ import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
+import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -247,7 +247,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   }
 }
 
-export async function markCommand(ctx: CliContext, surveyArg: string, email: string, disposition: string): Promise<number> {
+export async function markCommand(ctx: CliContext, surveyArg: string, email: string, disposition: string, options: { withdrawAnswers?: boolean } = {}): Promise<number> {
   if (disposition !== 'not-eligible' && disposition !== 'refused') {
     ctx.io.err(`unknown disposition "${disposition}": use not-eligible or refused`);
     return 2;
@@ -259,13 +259,24 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
     ctx.io.err(`${email} is not invited to survey ${survey.id}`);
     return 1;
   }
-  const today = amsterdamDate(ctx.config.now());
-  const changed = disposition === 'refused' ? await markRefused(ctx.db, invitee.id, today) : await markNotEligible(ctx.db, invitee.id, today);
-  if (!changed) {
-    ctx.io.err(`${email} is ${invitee.state}; cannot mark ${disposition}`);
+  const state = disposition === 'refused' ? 'refused' : 'not_eligible';
+  const withdrawAnswers = options.withdrawAnswers === true;
+  const { changed, withdrawn } = await recordDisposition(ctx.db, ctx.secrets, invitee, state, ctx.config.now(), { withdrawAnswers });
+  if (!changed && !withdrawn) {
+    ctx.io.err(`${email} is ${invitee.state}; cannot mark ${disposition}${withdrawAnswers ? ', and there are no answers in progress to withdraw' : ''}`);
     return 1;
   }
-  ctx.io.out(`${email}: ${invitee.state} -> ${disposition.replace('-', '_')}; no more mail goes out to this address`);
+  if (changed) ctx.io.out(`${email}: ${invitee.state} -> ${state}; no more mail goes out to this address`);
+  if (withdrawn) {
+    ctx.io.out(`${email}: the answers in progress were deleted; they will not become a partial response`);
+    // By invitee number, not address: the audit log outlives the contact data (survey purge).
+    await audit(ctx.db, { actor: cliActor(), action: 'answers withdrawn', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
+  } else if (await hasAnswersInProgress(ctx.db, ctx.secrets, { ...invitee, state })) {
+    ctx.io.out(
+      `${email} has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
+        `If the invitee asked for them to be deleted: survey mark ${survey.id} ${email} ${disposition} --withdraw-answers`,
+    );
+  }
   return 0;
 }
 

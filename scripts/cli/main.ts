@@ -82,7 +82,8 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<survey>', 'survey id, or its definition file')
     .argument('<email>', 'the invitee')
     .argument('<disposition>', 'not-eligible or refused')
-    .action((survey: string, email: string, disposition: string) => withDb((ctx) => markCommand(ctx, survey, email, disposition)));
+    .option('--withdraw-answers', 'also delete the answers they gave so far (a questionnaire in progress), at their request')
+    .action((survey: string, email: string, disposition: string, options: { withdrawAnswers?: boolean }) => withDb((ctx) => markCommand(ctx, survey, email, disposition, options)));
 
   program
     .command('status')

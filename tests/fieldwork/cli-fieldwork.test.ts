@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
 import { openDatabase } from '../../server/db/connection.ts';
+import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { createSecrets } from '../../server/security/secrets.ts';
+import { loadRespondent, pagesOf, savePage } from '../../server/usecases/answering.ts';
+import { draftKeyFor } from '../../server/usecases/invitations.ts';
+import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 
 const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
 let dir: string;
@@ -116,6 +121,35 @@ describe('survey mark', () => {
     ]);
     expect((await survey('mark', 'owb-2024', 'nobody@x.nl', 'refused')).err).toEqual(['nobody@x.nl is not invited to survey owb-2024']);
     expect((await survey('mark', 'owb-2024', 'r1@x.nl', 'moved')).code).toBe(2);
+  });
+
+  it('keeps answers in progress unless asked to withdraw them, and says which it did', async () => {
+    // r2 answers the first page: a draft that passed the counting rule.
+    await db(async (d) => {
+      const secrets = createSecrets(env.SERVER_SECRET!);
+      const invitee = (await findInviteeByEmail(d, 'owb-2024', 'r2@x.nl'))!;
+      const r = (await loadRespondent(d, new QuestionnaireRegistry(d), { invitee: invitee.id, draftKey: draftKeyFor(secrets, invitee) }))!;
+      expect((await savePage(d, r, pagesOf(r)[0]!, {}, 0, 'next', new Date('2024-06-03T10:00:00Z'))).kind).toBe('saved');
+    });
+    const marked = await survey('mark', 'owb-2024', 'r2@x.nl', 'refused');
+    expect(marked.out).toEqual([
+      'r2@x.nl: started -> refused; no more mail goes out to this address',
+      'r2@x.nl has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. If the invitee asked for them to be deleted: survey mark owb-2024 r2@x.nl refused --withdraw-answers',
+    ]);
+    const ledger = () => db((d) => d.selectFrom('invitees').select(['state', 'counted_on']).where('email', '=', 'r2@x.nl').executeTakeFirstOrThrow());
+    expect(await ledger()).toEqual({ state: 'refused', counted_on: '2024-06-03' });
+    expect(await db((d) => d.selectFrom('drafts').selectAll().execute())).toHaveLength(1);
+
+    const withdrawn = await survey('mark', 'owb-2024', 'r2@x.nl', 'refused', '--withdraw-answers');
+    expect([withdrawn.code, withdrawn.out]).toEqual([0, ['r2@x.nl: the answers in progress were deleted; they will not become a partial response']]);
+    expect(await db((d) => d.selectFrom('drafts').selectAll().execute())).toEqual([]);
+    expect(await ledger()).toEqual({ state: 'refused', counted_on: null });
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'survey_id', 'detail']).where('action', '=', 'answers withdrawn').execute());
+    expect(logged).toEqual([{ action: 'answers withdrawn', survey_id: 'owb-2024', detail: expect.stringMatching(/^invitee \d+$/) }]);
+
+    const again = await survey('mark', 'owb-2024', 'r2@x.nl', 'refused', '--withdraw-answers');
+    expect([again.code, again.err]).toEqual([1, ['r2@x.nl is refused; cannot mark refused, and there are no answers in progress to withdraw']]);
+    expect((await survey('close', 'owb-2024')).out[0]).toMatch(/ 0 unfinished questionnaires kept as partial responses /);
   });
 });
 

@@ -502,7 +502,67 @@ describe('dates and opting out', () => {
     expect(response.statusCode).toBe(200);
     expect((await getInvitee(server.app.db, 1))!.state).toBe('refused');
   });
+
+  it('says that answers in progress will be deleted, offers to go on instead, and deletes them once confirmed', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    expect((await getInvitee(server.app.db, 1))!.counted_on).toBe('2024-06-03');
+    await b.open(`/optout/${invite!.token}`);
+    const main = b.document().querySelector('main')!;
+    expect(main.text).toContain('U heeft de vragenlijst al voor een deel ingevuld. Als u niet meedoet, worden die antwoorden verwijderd.');
+    expect(main.querySelector('a[href]')!.getAttribute('href')).toBe(`/s/${invite!.token}`);
+    await b.submit({});
+    expect(b.heading()).toBe('Uw keuze is vastgelegd');
+    expect(b.document().querySelector('main')!.text).toContain('De antwoorden die u al had gegeven, zijn verwijderd.');
+    expect(await listDrafts(server.app.db, 'owb-2024')).toEqual([]);
+    const invitee = (await getInvitee(server.app.db, 1))!;
+    // No longer a partial response (P) but a refusal (R).
+    expect([invitee.state, invitee.counted_on]).toEqual(['refused', null]);
+    expect(await closeAndCountPartial()).toBe(0);
+  });
+
+  it('keeps answers in progress on a one-click unsubscribe, until the person withdraws them on the page', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    await server.app.inject({ method: 'POST', url: `/optout/${invite!.token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    let invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.counted_on]).toEqual(['refused', '2024-06-03']);
+    expect(await listDrafts(server.app.db, 'owb-2024')).toHaveLength(1);
+    // Later the person follows the link in the mail: the page still warns, and withdraws on confirmation.
+    await b.open(`/optout/${invite!.token}`);
+    expect(b.document().querySelector('main')!.text).toContain('Als u niet meedoet, worden die antwoorden verwijderd.');
+    await b.submit({});
+    expect(await listDrafts(server.app.db, 'owb-2024')).toEqual([]);
+    invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.counted_on]).toEqual(['refused', null]);
+  });
+
+  it('deletes nothing when the opt-out page showed no answers in progress', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const optOut = server.browser();
+    await optOut.open(`/optout/${invite!.token}`);
+    expect(optOut.document().querySelector('main')!.text).not.toContain('verwijderd');
+    // Meanwhile, in another window, the person starts answering; then confirms the opt-out page.
+    const answering = server.browser();
+    await answering.open(`/s/${invite!.token}`);
+    await answering.submit({});
+    await optOut.submit({});
+    expect(optOut.document().querySelector('main')!.text).not.toContain('verwijderd');
+    expect(await listDrafts(server.app.db, 'owb-2024')).toHaveLength(1);
+    expect(await closeAndCountPartial()).toBe(1);
+  });
 });
+
+/** Closes the test survey; returns how many unfinished questionnaires became partial responses. */
+async function closeAndCountPartial(): Promise<number> {
+  const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
+  const { partial } = await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), new Date('2024-06-04T12:00:00Z'));
+  return partial;
+}
 
 describe('state in the ledger', () => {
   it('records opened and started as dates, and keeps the draft under its own key', async () => {

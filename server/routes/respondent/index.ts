@@ -4,10 +4,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
-import { markOpened, markRefused, type InviteeRow } from '../../db/invitees.ts';
+import { markOpened, type InviteeRow } from '../../db/invitees.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
+import { hasAnswersInProgress, recordDisposition } from '../../usecases/refusal.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, richText } from './page-view.ts';
 import { endSession, readSession, startSession } from './session.ts';
@@ -241,7 +242,17 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
-    return reply.view('pages/optout.hbs', { ui, pageTitle: ui.optOutTitle, action: request.url.split('?')[0], csrfToken: reply.generateCsrf() });
+    // Answers in progress are deleted only when the page has said so (the form then carries
+    // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
+    const inProgress = await hasAnswersInProgress(app.db, app.secrets, invitee);
+    return reply.view('pages/optout.hbs', {
+      ui,
+      pageTitle: ui.optOutTitle,
+      action: request.url.split('?')[0],
+      csrfToken: reply.generateCsrf(),
+      inProgress,
+      continueHref: `/s/${request.params.token}`,
+    });
   });
 
   app.post<Route>('/optout/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
@@ -249,9 +260,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
     if (invitee.state === 'submitted') return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
-    if (invitee.state !== 'refused') await markRefused(app.db, invitee.id, amsterdamDate(app.config.now()));
+    const withdrawAnswers = (request.body as Record<string, unknown> | undefined)?.answers === 'withdraw';
+    const { withdrawn } = await recordDisposition(app.db, app.secrets, invitee, 'refused', app.config.now(), { withdrawAnswers });
     endSession(reply);
-    return message(request, reply, 200, ui.optOutDoneTitle, [ui.optOutDoneText]);
+    return message(request, reply, 200, ui.optOutDoneTitle, withdrawn ? [ui.optOutDoneText, ui.optOutWithdrawn] : [ui.optOutDoneText]);
   });
 }
 
