@@ -385,8 +385,10 @@ export async function exportCommand(ctx: CliContext, surveyArg: string, format: 
   if (!survey) return 1;
   const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
   if (outDir) mkdirSync(outDir, { recursive: true });
-  for (const f of formats) {
+  for (const [i, f] of formats.entries()) {
     const result = await exportSurvey(ctx.db, survey, questionnaire, f);
+    // The same for every file; said once.
+    if (i === 0) for (const note of result.notes) ctx.io.err(`note on the weights: ${note}`);
     if (outDir) {
       const file = join(outDir, result.fileName);
       writeFileSync(file, result.body);

@@ -9,7 +9,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { codebook, codebookMarkdown, exportSchema, responsesCsv, spssSyntax, textWidths, toplineCsv, type Cell, type ExportInfo, type ResponseRecord } from '../domain/analysis/index.ts';
 import type { Answers, Questionnaire } from '../domain/questionnaire/index.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { cellOf, tally, weightingColumns, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
+import { cellOf, tally, weightingColumns, weightingNotes, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 import { ledgerCells } from './status.ts';
 
@@ -51,6 +51,8 @@ export interface ExportResult {
   contentType: string;
   body: string;
   responses: number;
+  /** What a reader of the weighted results must be told (also in the codebook); empty if nothing. */
+  notes: string[];
 }
 
 /**
@@ -65,6 +67,7 @@ export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, 
 
   let weightOf: (r: ResponseRecord) => number | null = () => null;
   let weighting: string | undefined;
+  let notes: string[] = [];
   if (def.weighting) {
     const w = def.weighting;
     const responses: CellCounts = new Map();
@@ -77,13 +80,14 @@ export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, 
       return cell ? (byCell.get(cell.key) ?? null) : null;
     };
     weighting = describeWeighting(w);
+    notes = weightingNotes(table);
   }
 
   const rows: Cell[][] = records.map((r) => schema.code(r, weightOf(r)));
   shuffle(rows);
-  const info: ExportInfo = { surveyId: survey.id, title: survey.title, questionnaireId: q.id, questionnaireVersion: q.version, ...(weighting ? { weighting } : {}) };
+  const info: ExportInfo = { surveyId: survey.id, title: survey.title, questionnaireId: q.id, questionnaireVersion: q.version, ...(weighting ? { weighting, weightingNotes: notes } : {}) };
   const meta = EXPORT_FORMATS[format];
-  const result = (body: string): ExportResult => ({ fileName: exportFileName(survey, format), contentType: meta.type, body, responses: rows.length });
+  const result = (body: string): ExportResult => ({ fileName: exportFileName(survey, format), contentType: meta.type, body, responses: rows.length, notes });
   switch (format) {
     case 'csv':
       return result(responsesCsv(schema.variables, rows));

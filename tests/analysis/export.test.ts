@@ -122,6 +122,8 @@ describe('codebook', () => {
     const book = JSON.parse(files.get('codebook-json')!) as Codebook;
     expect(book.responses).toBe(5);
     expect(book.weighting).toMatch(/population table/);
+    // Every function in the table has responses: nothing to warn about.
+    expect(book.weightingNotes).toEqual([]);
     const q6 = book.variables.find((v) => v.name === 'Q6')!;
     expect(q6.label).toMatch(/inhoud/i);
     expect(q6.asked).toBe('Q2 includes "Ondersteuning gezocht"');
@@ -168,5 +170,24 @@ describe('SPSS syntax', () => {
     expect(output).toContain('LOWEST THRU -1');
     // The frequencies count the coded answers of the 5 cases.
     expect(output).toContain('Ik weet een beetje wat ze doen 2 40.0% 50.0%');
+  });
+});
+
+describe('weighting notes', () => {
+  it('warns, in the codebook and on the command line, when a cell of the population table has no responses', async () => {
+    const closed = (await getSurvey(server.app.db, 'owb-2024'))!;
+    const definition = JSON.parse(closed.definition);
+    definition.weighting.population.push({ cell: { functie: 'gedeputeerde' }, size: 62 });
+    const survey = { ...closed, definition: JSON.stringify(definition) };
+    const q = await server.app.questionnaires.byHash(survey.questionnaire_hash);
+    const csv = await exportSurvey(server.app.db, survey, q, 'csv');
+    const weights = (parse(csv.body, { columns: true }) as Record<string, string>[]).map((r) => Number(r.weight));
+    const total = weights.reduce((s, w) => s + w, 0);
+    const note = `No responses in cell "gedeputeerde": 0.6% of the target is not represented, so the weights add up to ${Math.round(total * 10) / 10} rather than 5. Combine such a cell with a similar one in the definition's weighting.cells.`;
+    expect(total).toBeLessThan(5);
+    expect(csv.notes).toEqual([note]);
+    const book = JSON.parse((await exportSurvey(server.app.db, survey, q, 'codebook-json')).body) as Codebook;
+    expect(book.weightingNotes).toEqual([note]);
+    expect((await exportSurvey(server.app.db, survey, q, 'codebook')).body).toContain('**Note:** No responses in cell "gedeputeerde"');
   });
 });

@@ -1,6 +1,6 @@
 // Weighting cells as the Monitor defines them: functie within gemeenten, bestuurslaag otherwise.
 import { describe, expect, it } from 'vitest';
-import { cellOf, tally, weightTable, type Weighting } from '../../server/domain/survey/weighting.ts';
+import { cellOf, tally, weightingNotes, weightTable, type Weighting } from '../../server/domain/survey/weighting.ts';
 import { checkDefinition } from '../../server/usecases/surveys.ts';
 import { questionnairesDir, testDefinition } from '../helpers/app.ts';
 
@@ -78,6 +78,22 @@ describe('weighting in the survey definition', () => {
     ]);
     expect(messages({ cells: [{ by: ['functie'] }], target: 'population', population: [{ cell: { laag: 'x' }, size: 3 }] })).toEqual([
       'weighting.population.0.cell: this cell has the columns laag; the rules make cells of functie',
+    ]);
+  });
+
+  it('says when a cell has no responses (its share is missing, the weights add up to less) and when responses have no weight', () => {
+    expect(weightingNotes(weightTable(monitor, responses(), new Map()))).toEqual([]);
+    const withoutWaterschap = new Map([...responses()].filter(([key]) => key !== 'bestuurslaag=waterschap'));
+    tally(monitor, withoutWaterschap, { bestuurslaag: 'gemeente' }, 4); // no functie: in no cell
+    const table = weightTable(monitor, withoutWaterschap, new Map());
+    const n = 3060 - 211;
+    const share = 609 / (355 + 1320 + 8493 + 619 + 609);
+    // What the weights really add up to, and what the note says they do.
+    const total = table.cells.reduce((s, c) => s + c.responses * (c.weight ?? 0), 0);
+    expect(total).toBeCloseTo(n * (1 - share), 9);
+    expect(weightingNotes(table)).toEqual([
+      `No responses in cell "waterschap": 5.3% of the target is not represented, so the weights add up to ${Math.round(total * 10) / 10} rather than ${n}. Combine such a cell with a similar one in the definition's weighting.cells.`,
+      '4 responses fall in no weighting cell with a target size and have no weight (the weight column is empty).',
     ]);
   });
 });

@@ -26,6 +26,16 @@ async function db<T>(fn: (d: Awaited<ReturnType<typeof openDatabase>>) => Promis
   }
 }
 
+/** The invitee answers the first page: a draft that passed the counting rule. */
+async function answerFirstPage(surveyId: string, email: string): Promise<void> {
+  await db(async (d) => {
+    const secrets = createSecrets(env.SERVER_SECRET!);
+    const invitee = (await findInviteeByEmail(d, surveyId, email))!;
+    const r = (await loadRespondent(d, new QuestionnaireRegistry(d), { invitee: invitee.id, draftKey: draftKeyFor(secrets, invitee) }))!;
+    expect((await savePage(d, r, pagesOf(r)[0]!, {}, 0, 'next', new Date('2024-06-03T10:00:00Z'))).kind).toBe('saved');
+  });
+}
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cli-fieldwork-'));
   env = { DATABASE_PATH: join(dir, 'db.sqlite'), SERVER_SECRET: 'cli-test-secret-of-sufficient-length-012345', MAIL_DIR: join(dir, 'mail') };
@@ -124,13 +134,7 @@ describe('survey mark', () => {
   });
 
   it('keeps answers in progress unless asked to withdraw them, and says which it did', async () => {
-    // r2 answers the first page: a draft that passed the counting rule.
-    await db(async (d) => {
-      const secrets = createSecrets(env.SERVER_SECRET!);
-      const invitee = (await findInviteeByEmail(d, 'owb-2024', 'r2@x.nl'))!;
-      const r = (await loadRespondent(d, new QuestionnaireRegistry(d), { invitee: invitee.id, draftKey: draftKeyFor(secrets, invitee) }))!;
-      expect((await savePage(d, r, pagesOf(r)[0]!, {}, 0, 'next', new Date('2024-06-03T10:00:00Z'))).kind).toBe('saved');
-    });
+    await answerFirstPage('owb-2024', 'r2@x.nl');
     const marked = await survey('mark', 'owb-2024', 'r2@x.nl', 'refused');
     expect(marked.out).toEqual([
       'r2@x.nl: started -> refused; no more mail goes out to this address',
@@ -220,6 +224,25 @@ describe('survey export', () => {
     const log = await db((d) => d.selectFrom('audit_log').selectAll().execute());
     expect(log.at(-1)).toMatchObject({ action: 'export', survey_id: 'owb-2024', detail: 'csv, codebook, codebook-json, sps, topline' });
     expect(log.at(-1)!.actor).toMatch(/^cli/);
+  });
+
+  it('says on stderr when weighted results miss a cell without responses', async () => {
+    const weighted = join(dir, 'weighted.json');
+    const { id: _id, ...rest } = JSON.parse(readFileSync(definition, 'utf8'));
+    writeFileSync(weighted, JSON.stringify({ ...rest, id: 'weighted', questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname, weighting: { cells: [{ by: ['functie'] }], target: 'invited' } }));
+    expect((await survey('import', weighted, join(dir, 'frame.csv'))).code).toBe(0);
+    await answerFirstPage('weighted', 'r2@x.nl');
+    await survey('close', 'weighted');
+    const result = await survey('export', 'weighted', '--format', 'csv');
+    expect(result.code).toBe(0);
+    // Invited: 2 burgemeesters, 1 wethouder, 3 raadsleden; the one (partial) response is a raadslid.
+    expect(result.err).toEqual([
+      'note on the weights: No responses in cells "burgemeester", "wethouder": 50% of the target is not represented, so the weights add up to 0.5 rather than 1. Combine such a cell with a similar one in the definition\'s weighting.cells.',
+    ]);
+    const lines = result.out.join('\n').split('\n');
+    expect(lines[0]).toMatch(/^status,weight,functie,/);
+    // status 2 = partial
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^2,0\.5,raadslid,/)]);
   });
 
   it('refuses an unknown format, and several files without a folder', async () => {

@@ -11,6 +11,8 @@ export interface ExportInfo {
   questionnaireVersion: string;
   /** How the weights were made, in a sentence; undefined when unweighted. */
   weighting?: string;
+  /** What a reader of the weighted results must be told (cells without responses, …). */
+  weightingNotes?: string[];
 }
 
 /**
@@ -92,6 +94,7 @@ export interface Codebook {
   questionnaire: { id: string; version: string };
   responses: number;
   weighting: string | null;
+  weightingNotes: string[];
   missingValues: string;
   variables: CodebookVariable[];
 }
@@ -107,6 +110,7 @@ export function codebook(info: ExportInfo, variables: readonly Variable[], rows:
     questionnaire: { id: info.questionnaireId, version: info.questionnaireVersion },
     responses: rows.length,
     weighting: info.weighting ?? null,
+    weightingNotes: info.weightingNotes ?? [],
     missingValues: MISSING_NOTE,
     variables: variables.map((v, i) => ({
       name: v.name,
@@ -132,6 +136,7 @@ export function codebookMarkdown(book: Codebook): string {
     '',
     book.weighting ? `Weighting: ${md(book.weighting)}` : 'Unweighted.',
     '',
+    ...book.weightingNotes.flatMap((note) => [`**Note:** ${md(note)}`, '']),
     md(book.missingValues),
     '',
   ];

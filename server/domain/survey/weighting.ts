@@ -85,3 +85,29 @@ export function tally(weighting: Weighting, into: Map<string, { cell: Cell; coun
   if (entry) entry.count += count;
   else into.set(cell.key, { cell, count });
 }
+
+/**
+ * What a reader of weighted results must be told, in sentences (empty when nothing): cells with a
+ * target but no responses, whose share of the target is then missing from every weighted figure
+ * (the weights add up to less than the number of responses), and responses without a weight.
+ */
+export function weightingNotes(table: WeightTable): string[] {
+  const notes: string[] = [];
+  const weighted = table.cells.reduce((s, c) => s + c.responses, 0);
+  const empty = table.cells.filter((c) => c.weight === undefined && c.population > 0);
+  if (empty.length > 0 && weighted > 0) {
+    const missing = empty.reduce((s, c) => s + c.populationShare, 0);
+    const cells = empty.map((c) => `"${c.label}"`).join(', ');
+    notes.push(
+      `No responses in ${empty.length === 1 ? 'cell' : 'cells'} ${cells}: ${formatShare(missing)} of the target is not represented, ` +
+        `so the weights add up to ${round1(weighted * (1 - missing))} rather than ${weighted}. Combine such a cell with a similar one in the definition's weighting.cells.`,
+    );
+  }
+  if (table.unweighted > 0) {
+    notes.push(`${table.unweighted} ${table.unweighted === 1 ? 'response falls' : 'responses fall'} in no weighting cell with a target size and ${table.unweighted === 1 ? 'has' : 'have'} no weight (the weight column is empty).`);
+  }
+  return notes;
+}
+
+const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
+const formatShare = (share: number): string => `${Math.round(share * 1000) / 10}%`;
