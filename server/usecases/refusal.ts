@@ -19,7 +19,7 @@ import { draftKeyFor } from './invitations.ts';
 
 /** Whether the invitee has a questionnaire in progress (answers saved, not yet submitted). */
 export async function hasAnswersInProgress(db: Db, secrets: Secrets, invitee: InviteeRow): Promise<boolean> {
-  if (invitee.state !== 'started' && invitee.state !== 'refused' && invitee.state !== 'not_eligible') return false;
+  if (invitee.state === 'submitted') return false;
   return (await getDraft(db, draftKeyFor(secrets, invitee))) !== undefined;
 }
 

@@ -351,6 +351,10 @@ describe('submitting once', () => {
     expect(again.heading()).toBe('U heeft deze vragenlijst al ingevuld');
     await again.typeCode(invite!.code);
     expect(again.heading()).toBe('U heeft deze vragenlijst al ingevuld');
+    // The opt-out link in the invitation no longer offers to opt out.
+    await again.open(`/optout/${invite!.token}`);
+    expect(again.document().querySelector('main')!.text).toContain('U heeft de vragenlijst al ingevuld; uw antwoorden zijn anoniem bewaard.');
+    expect(again.document().querySelector('form')).toBeNull();
     expect(await listResponses(server.app.db, 'owb-2024')).toHaveLength(1);
     const invitee = (await getInvitee(server.app.db, 1))!;
     expect([invitee.state, invitee.submitted_on]).toEqual(['submitted', '2024-06-03']);

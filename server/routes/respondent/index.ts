@@ -242,6 +242,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    if (invitee.state === 'submitted') return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
     // Answers in progress are deleted only when the page has said so (the form then carries
     // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
     const inProgress = await hasAnswersInProgress(app.db, app.secrets, invitee);
