@@ -123,7 +123,8 @@ export async function importCommand(ctx: CliContext, surveyArg: string, file: st
     return 1;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  ctx.io.out(`${file}: ${result.rows} rows; ${result.added} new invitees imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  ctx.io.out(`${file}: ${count(result.rows, 'row', 'rows')}; ${count(result.added, 'new invitee', 'new invitees')} imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
   return 0;
 }
 

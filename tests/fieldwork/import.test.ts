@@ -132,7 +132,7 @@ describe('survey import', () => {
     await db.updateTable('invitees').set({ state: 'started' }).execute();
     await db.destroy();
     const { out } = await survey('import', 'owb-2024', frame('b.csv', 'email;functie\nA@x.nl;wethouder\nb@x.nl;statenlid\n'));
-    expect(out[0]).toMatch(/2 rows; 1 new invitees imported, 1 already in survey/);
+    expect(out[0]).toMatch(/2 rows; 1 new invitee imported, 1 already in survey/);
     const rows = await invitees();
     expect(rows.map((r) => [r.email, JSON.parse(r.sample).functie, r.state])).toEqual([
       ['a@x.nl', 'raadslid', 'started'],
