@@ -132,3 +132,12 @@ const counted = prepared((db, v: { id: number; on: string }) => db.updateTable('
 export async function markCounted(db: Db, id: number, on: string): Promise<void> {
   await counted(db, { id, on });
 }
+
+/**
+ * Their answers in progress were withdrawn: they no longer count as a response. Never for someone
+ * who submitted (a response must keep its count); returns whether it applied.
+ */
+export async function markUncounted(db: Db, id: number): Promise<boolean> {
+  const result = await db.updateTable('invitees').set({ counted_on: null }).where('id', '=', id).where('state', '!=', 'submitted').executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

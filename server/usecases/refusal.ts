@@ -12,7 +12,7 @@
 
 import type { Db } from '../db/connection.ts';
 import { deleteDraft, getDraft } from '../db/drafts.ts';
-import { markNotEligible, markRefused, type InviteeRow } from '../db/invitees.ts';
+import { markNotEligible, markRefused, markUncounted, type InviteeRow } from '../db/invitees.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { draftKeyFor } from './invitations.ts';
@@ -49,10 +49,9 @@ export async function recordDisposition(
   return db.transaction().execute(async (trx) => {
     const changed = disposition === 'refused' ? await markRefused(trx, invitee.id, today) : await markNotEligible(trx, invitee.id, today);
     if (!draftKey || (await getDraft(trx, draftKey)) === undefined) return { changed, withdrawn: false };
-    // Submitted in the meantime: the draft is gone already, so this is not reached; a state
-    // check all the same, since a response must never lose its count.
-    const uncounted = await trx.updateTable('invitees').set({ counted_on: null }).where('id', '=', invitee.id).where('state', '!=', 'submitted').executeTakeFirst();
-    if (Number(uncounted.numUpdatedRows) !== 1) return { changed, withdrawn: false };
+    // Submitting deletes the draft, so a submitted invitee never gets here; markUncounted checks
+    // all the same, since a response must never lose its count.
+    if (!(await markUncounted(trx, invitee.id))) return { changed, withdrawn: false };
     await deleteDraft(trx, draftKey);
     return { changed, withdrawn: true };
   });
