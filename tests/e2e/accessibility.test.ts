@@ -21,7 +21,7 @@ async function createSurvey(id: string, o: { opens?: string; closes?: string } =
   const checked = checkDefinition(testDefinition('all-kinds', { id, ...o }), fixtures);
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
   await saveSurvey(server.app.db, checked.survey, server.clock.now);
-  return issueInvitations(server.app.db, server.app.secrets, id, [1, 2].map((i) => ({ email: `${id}${i}@x.test`, sample: {} })), server.clock.now);
+  return issueInvitations(server.app.db, server.app.secrets, id, [1, 2, 3].map((i) => ({ email: `${id}${i}@x.test`, sample: {} })), server.clock.now);
 }
 
 /** Audits the page as it is now and writes its screenshots. */
@@ -89,6 +89,15 @@ describe('every page kind passes axe-core', () => {
     await audit('closed');
     await page.goto(`/optout/${open[1]!.token}`);
     await audit('opt-out');
+    // With answers in progress: the warning, the way back to the questionnaire, and the outcome.
+    await page.goto(`/s/${open[2]!.token}`);
+    await next(page);
+    await page.goto(`/optout/${open[2]!.token}`);
+    expect(await page.locator('main strong').innerText()).toMatch(/worden die antwoorden verwijderd/);
+    await audit('opt-out-in-progress');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(await page.locator('h1').innerText()).toBe('Uw keuze is vastgelegd');
+    await audit('opt-out-done');
   });
 
   it('sign-in and the dashboard', async () => {
