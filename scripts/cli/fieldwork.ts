@@ -18,6 +18,7 @@ import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
+import { deliveryProblems } from '../../server/usecases/delivery-problems.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -151,6 +152,13 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   for (const m of plan.mailings) {
     io.out(`${m.id.padEnd(12)} ${m.kind.padEnd(11)} ${when(m.sendAt, tz).padEnd(24)} ${status(m)}`);
     for (const move of m.moves) io.out(`${''.padEnd(37)}(${move})`);
+  }
+  const problems = await deliveryProblems(db, survey.id);
+  if (problems.length > 0) {
+    io.out('');
+    io.out('not delivered, per domain and reply (failed: given up; retrying: tried again later):');
+    const domainWidth = Math.max(...problems.map((p) => p.domain.length));
+    for (const p of problems) io.out(`${p.status.padEnd(9)} ${String(p.mails).padStart(6)}  ${p.domain.padEnd(domainWidth)}  ${p.reply}`);
   }
   if (survey.closed_at) {
     io.out('');

@@ -178,3 +178,17 @@ export async function outboxCounts(db: Db, surveyId: string): Promise<{ mailing_
     .execute();
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
+
+/**
+ * Mail that did not go out: given up on (failed: rejected, or too many temporary failures), or
+ * waiting for another try after an error; with the recipient's address and the reason.
+ */
+export async function undeliveredMail(db: Db, surveyId: string): Promise<{ status: OutboxStatus; last_error: string | null; email: string }[]> {
+  return db
+    .selectFrom('outbox as o')
+    .innerJoin('invitees as i', 'i.id', 'o.invitee_id')
+    .select(['o.status', 'o.last_error', 'i.email'])
+    .where('o.survey_id', '=', surveyId)
+    .where((w) => w.or([w('o.status', '=', 'failed'), w.and([w('o.status', '=', 'pending'), w('o.last_error', 'is not', null)])]))
+    .execute();
+}

@@ -120,6 +120,30 @@ describe('survey send without a mail server', () => {
   });
 });
 
+describe('survey schedule: delivery problems', () => {
+  it('lists what did not go out, per domain and reply, so that a whole organisation turning us away stands out', async () => {
+    await db(async (d) => {
+      const ids = await d.selectFrom('invitees').select(['id', 'email']).execute();
+      const id = (email: string) => ids.find((i) => i.email === email)!.id;
+      const at = '2024-06-03T07:05:00.000Z';
+      const row = (email: string, status: 'failed' | 'pending', lastError: string | null) => ({ survey_id: 'owb-2024', invitee_id: id(email), mailing_id: 'invitation', status, attempts: 1, next_attempt_at: at, created_at: at, last_error: lastError });
+      const spam = (email: string) => `Can't send mail - all recipients were rejected: 554 5.7.1 <${email}>: Message rejected as spam`;
+      await d
+        .insertInto('outbox')
+        .values([row('b1@x.nl', 'failed', spam('b1@x.nl')), row('b2@x.nl', 'failed', spam('b2@x.nl')), row('w1@x.nl', 'pending', '451 4.2.1 try again later'), row('r1@x.nl', 'pending', null)]) // r1: queued, no problem
+        .execute();
+    });
+    const { out } = await survey('schedule', 'owb-2024');
+    const at = out.indexOf('not delivered, per domain and reply (failed: given up; retrying: tried again later):');
+    expect(at).toBeGreaterThan(0);
+    expect(out.slice(at + 1, at + 3)).toEqual([
+      "failed         2  x.nl  Can't send mail - all recipients were rejected: 554 5.7.1 <address>: Message rejected as spam",
+      'retrying       1  x.nl  451 4.2.1 try again later',
+    ]);
+    expect(out[at + 3]).toBe('');
+  });
+});
+
 describe('survey mark', () => {
   it('records refusals and ineligibility that arrive by phone or mail', async () => {
     expect((await survey('mark', 'owb-2024', 'B1@X.nl', 'refused')).out).toEqual(['B1@X.nl: invited -> refused; no more mail goes out to this address']);

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
+import { deliveryProblems } from '../../server/usecases/delivery-problems.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
@@ -121,6 +122,25 @@ describe('invitations through SMTP', () => {
     server.clock.now = new Date('2024-06-11T09:00:00+02:00');
     expect(await run()).toMatchObject({ sent: 1, enqueued: { 'owb-2024/reminder1': 1 } });
     expect(smtp.received.map((r) => r.envelopeTo[0])).toEqual(['j.jansen@gemeente-a.nl', 'j.jansen@gemeente-a.nl']);
+  });
+
+  it('sums up, per domain and reply, what did not go out (survey schedule shows it)', async () => {
+    await server.survey('owb-2024', [...people, { email: 'k.klaassen@gemeente-b.nl', name: 'Kees Klaassen', organisation: 'Gemeente B', sample: { functie: 'raadslid' } }], { calendar });
+    smtp.rejectPermanently.add('p.pieters@gemeente-b.nl');
+    smtp.rejectPermanently.add('k.klaassen@gemeente-b.nl');
+    smtp.rejectTemporarily.set('j.jansen@gemeente-a.nl', 1);
+    const { run } = fieldwork(server, transport);
+    expect(await run()).toMatchObject({ sent: 0, bounced: 2, retried: 1 });
+    const problems = await deliveryProblems(server.app.db, 'owb-2024');
+    // The two rejections at gemeente-b.nl are one line: their replies differ only in the address.
+    expect(problems).toEqual([
+      { status: 'failed', domain: 'gemeente-b.nl', reply: expect.stringMatching(/550 5\.1\.1 <address>: Recipient address rejected: user unknown$/), mails: 2 },
+      { status: 'retrying', domain: 'gemeente-a.nl', reply: expect.stringMatching(/451 4\.2\.1 try again later$/), mails: 1 },
+    ]);
+    // Once the retry went out, only the rejections are left.
+    server.clock.now = new Date(server.clock.now.getTime() + 2 * 60_000);
+    expect(await run()).toMatchObject({ sent: 1 });
+    expect((await deliveryProblems(server.app.db, 'owb-2024')).map((p) => [p.status, p.domain, p.mails])).toEqual([['failed', 'gemeente-b.nl', 2]]);
   });
 
   it('retries a temporary failure later, with a growing pause', async () => {

@@ -60,7 +60,8 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
-      if (rejectPermanently.has(to)) return callback(Object.assign(new Error('5.1.1 user unknown'), { responseCode: 550 }));
+      // With the address in the reply, as Postfix and Exchange put it.
+      if (rejectPermanently.has(to)) return callback(Object.assign(new Error(`5.1.1 <${to}>: Recipient address rejected: user unknown`), { responseCode: 550 }));
       const left = rejectTemporarily.get(to) ?? 0;
       if (left > 0) {
         rejectTemporarily.set(to, left - 1);
