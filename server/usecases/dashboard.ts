@@ -8,6 +8,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { tally, weightingColumns, weightTable, type Cell, type WeightTable } from '../domain/survey/weighting.ts';
+import { deliveryProblems, type DeliveryProblem } from './delivery-problems.ts';
 import { planOf } from './fieldwork.ts';
 import { countsPerStratum, ledgerCells, statusRows, stratumLabel, type LedgerCell, type StatusRow } from './status.ts';
 
@@ -46,6 +47,8 @@ export interface Dashboard {
   curve: ResponseCurve | undefined;
   weights: WeightTable | undefined;
   mailings: MailingState[];
+  /** What did not go out, per recipient domain and reply (none after purge: no addresses left). */
+  deliveryProblems: DeliveryProblem[];
 }
 
 export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Promise<Dashboard> {
@@ -83,7 +86,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
     });
   }
-  return { definition: def, minCell, status, curve, weights, mailings };
+  return { definition: def, minCell, status, curve, weights, mailings, deliveryProblems: await deliveryProblems(db, survey.id) };
 }
 
 function responseCurve(cells: readonly LedgerCell[], strata: readonly string[], opensAt: Date, closesAt: Date, now: Date, mailings: readonly { id: string; sendAt: Date }[], minCell: number): ResponseCurve | undefined {

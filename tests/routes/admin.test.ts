@@ -160,6 +160,27 @@ describe('the dashboard', () => {
       ['wethouder', '1311', '<5', '79.3%', '–', '–'],
     ]);
     expect(text(b)).toContain('Doel: de populatietabel uit de onderzoeksdefinitie.');
+    // Everything went out: no table of delivery problems.
+    expect(doc.querySelector('#delivery-title')).toBeNull();
+  });
+
+  it('shows what did not go out, per domain and reply, with counts below k suppressed', async () => {
+    const ids = await server.app.db.selectFrom('invitees').select(['id', 'email']).where('email', 'in', ['b5@x.test', 'w1@x.test']).execute();
+    const at = '2024-06-03T07:05:00.000Z';
+    await server.app.db
+      .insertInto('outbox')
+      .values(ids.map((i) => ({ survey_id: 'owb-2024', invitee_id: i.id, mailing_id: 'invitation', status: i.email.startsWith('b') ? ('failed' as const) : ('pending' as const), attempts: 1, next_attempt_at: at, created_at: at, last_error: i.email.startsWith('b') ? `554 5.7.1 <${i.email}>: rejected as spam` : '451 4.2.1 try again later' })))
+      .execute();
+    const b = await signIn('fw@bureau.test');
+    await b.open('/admin/surveys/owb-2024');
+    const doc = b.document();
+    expect(doc.querySelector('#delivery-title')!.text).toBe('Niet bezorgd');
+    const problems = doc.querySelectorAll('#delivery-title ~ .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.trim()));
+    expect(problems).toEqual([
+      ['mislukt', '<5', 'x.test', '554 5.7.1 <address>: rejected as spam'],
+      ['volgt later', '<5', 'x.test', '451 4.2.1 try again later'],
+    ]);
+    await server.app.db.deleteFrom('outbox').execute();
   });
 
   it('gives exports to analysts only, as downloads, and writes them to the audit log', async () => {

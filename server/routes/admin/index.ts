@@ -191,6 +191,7 @@ function dashboardView(d: Dashboard, t: AdminText) {
       status: (['sent', 'pending', 'sending', 'skipped', 'failed'] as const).filter((s) => m.outbox[s]).map((s) => `${t[s === 'sending' ? 'pending' : s]} ${shownCount(m.outbox[s]!, k)}`).join(', ') || t.upcoming,
       reach: m.reach === undefined ? '' : shownCount(m.reach, k),
     })),
+    deliveryProblems: d.deliveryProblems.map((p) => ({ status: p.status === 'failed' ? t.failed : t.retrying, mails: shownCount(p.mails, k), domain: p.domain, reply: p.reply })),
     weights: d.weights
       ? {
           target: d.weights.target === 'population' ? t.weightsTargetPopulation : t.weightsTargetInvited,
