@@ -18,7 +18,7 @@ import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
-import { deliveryProblems } from '../../server/usecases/delivery-problems.ts';
+import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -286,6 +286,28 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
         `If the invitee asked for them to be deleted: survey mark ${survey.id} ${email} ${disposition} --withdraw-answers`,
     );
   }
+  return 0;
+}
+
+export async function retryCommand(ctx: CliContext, surveyArg: string, options: { domain?: string; email?: string }): Promise<number> {
+  if ((options.domain === undefined) === (options.email === undefined)) {
+    ctx.io.err('say whose mail to retry: --domain <domain> or --email <address> (one of them)');
+    return 2;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const target = options.domain !== undefined ? { domain: options.domain } : { email: options.email! };
+  const where = options.domain !== undefined ? `at ${options.domain}` : `for ${options.email}`;
+  const { unbounced, requeued } = await retryUndelivered(ctx.db, survey, target, ctx.config.now());
+  if (unbounced === 0 && requeued === 0) {
+    ctx.io.err(`nothing to retry ${where}: no mail was given up on and nobody was marked bounced`);
+    return 1;
+  }
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  ctx.io.out(`${survey.id} ${where}: ${plural(unbounced, 'invitee', 'invitees')} no longer bounced, ${plural(requeued, 'mail', 'mails')} queued again; they go out on the next send (survey send ${survey.id}, or the server's sender), within the send window`);
+  // A domain names an organisation; an address would outlive the contact data (survey purge).
+  const detail = options.domain !== undefined ? `domain ${options.domain}` : 'one address';
+  await audit(ctx.db, { actor: cliActor(), action: 'undelivered mail retried', surveyId: survey.id, detail: `${detail}: ${plural(requeued, 'mail', 'mails')}` }, ctx.config.now());
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { closeCommand, createCommand, exportCommand, importCommand, markCommand, purgeCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { closeCommand, createCommand, exportCommand, importCommand, markCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -84,6 +84,14 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<disposition>', 'not-eligible or refused')
     .option('--withdraw-answers', 'also delete the answers they gave so far (a questionnaire in progress), at their request')
     .action((survey: string, email: string, disposition: string, options: { withdrawAnswers?: boolean }) => withDb((ctx) => markCommand(ctx, survey, email, disposition, options)));
+
+  program
+    .command('retry')
+    .description('send again the mail given up on for a domain or an address, once the cause is mended (e.g. their IT desk lets our mail through); whoever bounced is invited again')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--domain <domain>', 'everyone at this domain (as survey schedule lists them)')
+    .option('--email <address>', 'one invitee')
+    .action((survey: string, options: { domain?: string; email?: string }) => withDb((ctx) => retryCommand(ctx, survey, options)));
 
   program
     .command('status')

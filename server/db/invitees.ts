@@ -111,6 +111,23 @@ export async function markBounced(db: Db, id: number, on: string): Promise<void>
     .execute();
 }
 
+/** Mail reaches them again (the cause of the bounce was mended): back to invited, or started. */
+export async function unmarkBounced(db: Db, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  let changed = 0;
+  for (const [state, started] of [['invited', false], ['started', true]] as const) {
+    const result = await db
+      .updateTable('invitees')
+      .set({ state, bounced_on: null })
+      .where('id', 'in', ids)
+      .where('state', '=', 'bounced')
+      .where('started_on', started ? 'is not' : 'is', null)
+      .executeTakeFirst();
+    changed += Number(result.numUpdatedRows);
+  }
+  return changed;
+}
+
 /** Set by the fieldwork manager (e.g. left office); only before submitting. */
 export async function markNotEligible(db: Db, id: number, on: string): Promise<boolean> {
   const result = await db

@@ -192,3 +192,25 @@ export async function undeliveredMail(db: Db, surveyId: string): Promise<{ statu
     .where((w) => w.or([w('o.status', '=', 'failed'), w.and([w('o.status', '=', 'pending'), w('o.last_error', 'is not', null)])]))
     .execute();
 }
+
+/** Invitees with mail given up on, or marked bounced: whom retryUndelivered can reach. */
+export async function undeliveredInvitees(db: Db, surveyId: string): Promise<{ id: number; email: string }[]> {
+  return db
+    .selectFrom('invitees as i')
+    .select(['i.id', 'i.email'])
+    .where('i.survey_id', '=', surveyId)
+    .where((w) => w.or([w('i.state', '=', 'bounced'), w.exists(w.selectFrom('outbox as o').select('o.id').whereRef('o.invitee_id', '=', 'i.id').where('o.status', '=', 'failed'))]))
+    .execute();
+}
+
+/** The mails given up on for these invitees are due again now, as if never tried. */
+export async function requeueFailed(db: Db, inviteeIds: readonly number[], now: Date): Promise<number> {
+  if (inviteeIds.length === 0) return 0;
+  const result = await db
+    .updateTable('outbox')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now.toISOString(), last_error: null })
+    .where('invitee_id', 'in', inviteeIds)
+    .where('status', '=', 'failed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

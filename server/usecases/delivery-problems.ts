@@ -3,7 +3,10 @@
 // full quota) stands out from a few mistyped addresses, and can be taken up with its IT desk.
 
 import type { Db } from '../db/connection.ts';
-import { undeliveredMail } from '../db/outbox.ts';
+import { unmarkBounced } from '../db/invitees.ts';
+import { requeueFailed, undeliveredInvitees, undeliveredMail } from '../db/outbox.ts';
+import type { SurveyRow } from '../db/surveys.ts';
+import { SurveyError } from './surveys.ts';
 
 export interface DeliveryProblem {
   /** failed: given up on (rejected, or too many temporary failures); retrying: tried again later. */
@@ -35,4 +38,34 @@ export function replyPattern(reply: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > 160 ? `${text.slice(0, 159)}…` : text;
+}
+
+export interface RetryOutcome {
+  /** Invitees marked bounced before, invited again (started, if they had started). */
+  unbounced: number;
+  /** Mails given up on that are queued again, due now. */
+  requeued: number;
+}
+
+/**
+ * Once the cause is mended (the organisation's IT desk lets our mail through, a mailbox is
+ * repaired), the mail given up on for a domain or one address goes out again, and whoever was
+ * marked bounced for it is invited again, in one transaction. The sender takes the mails on its
+ * next run, within the send window; if the server still refuses, they bounce again.
+ */
+export async function retryUndelivered(db: Db, survey: SurveyRow, target: { domain: string } | { email: string }, now: Date): Promise<RetryOutcome> {
+  if (survey.closed_at !== null || survey.purged_at !== null) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
+  const matches = 'domain' in target ? (email: string) => email.endsWith(`@${target.domain.trim().toLowerCase()}`) : (email: string) => email === target.email.trim().toLowerCase();
+  return db.transaction().execute(async (trx) => {
+    const ids = (await undeliveredInvitees(trx, survey.id)).filter((i) => matches(i.email)).map((i) => i.id);
+    let unbounced = 0;
+    let requeued = 0;
+    // In chunks: SQLite takes at most 32,766 parameters in one statement.
+    for (let i = 0; i < ids.length; i += 10_000) {
+      const chunk = ids.slice(i, i + 10_000);
+      unbounced += await unmarkBounced(trx, chunk);
+      requeued += await requeueFailed(trx, chunk, now);
+    }
+    return { unbounced, requeued };
+  });
 }

@@ -144,6 +144,36 @@ describe('survey schedule: delivery problems', () => {
   });
 });
 
+describe('survey retry', () => {
+  it('queues again the mail given up on for a domain or an address, invites the bounced again, and logs it', async () => {
+    await db(async (d) => {
+      const ids = await d.selectFrom('invitees').select(['id', 'email']).where('email', 'in', ['b1@x.nl', 'w1@x.nl']).execute();
+      const at = '2024-06-03T07:05:00.000Z';
+      await d.updateTable('invitees').set({ state: 'bounced', bounced_on: '2024-06-03' }).where('id', 'in', ids.map((i) => i.id)).execute();
+      await d
+        .insertInto('outbox')
+        .values(ids.map((i) => ({ survey_id: 'owb-2024', invitee_id: i.id, mailing_id: 'invitation', status: 'failed' as const, attempts: 1, next_attempt_at: at, created_at: at, last_error: '554 5.7.1 rejected as spam' })))
+        .execute();
+    });
+    expect((await survey('retry', 'owb-2024')).code).toBe(2);
+    expect((await survey('retry', 'owb-2024', '--email', 'r1@x.nl')).err).toEqual(['nothing to retry for r1@x.nl: no mail was given up on and nobody was marked bounced']);
+    const one = await survey('retry', 'owb-2024', '--email', 'W1@x.nl');
+    expect([one.code, one.out]).toEqual([0, ["owb-2024 for W1@x.nl: 1 invitee no longer bounced, 1 mail queued again; they go out on the next send (survey send owb-2024, or the server's sender), within the send window"]]);
+    const rest = await survey('retry', 'owb-2024', '--domain', 'x.nl');
+    expect(rest.out[0]).toMatch(/^owb-2024 at x\.nl: 1 invitee no longer bounced, 1 mail queued again;/);
+    const state = await db((d) => d.selectFrom('invitees').select(['email', 'state', 'bounced_on']).where('email', 'in', ['b1@x.nl', 'w1@x.nl']).orderBy('email').execute());
+    expect(state).toEqual([
+      { email: 'b1@x.nl', state: 'invited', bounced_on: null },
+      { email: 'w1@x.nl', state: 'invited', bounced_on: null },
+    ]);
+    expect(await db((d) => d.selectFrom('outbox').select(['status', 'attempts', 'last_error']).distinct().execute())).toEqual([{ status: 'pending', attempts: 0, last_error: null }]);
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'undelivered mail retried').orderBy('id').execute());
+    expect(logged.map((l) => l.detail)).toEqual(['one address: 1 mail', 'domain x.nl: 1 mail']);
+    await survey('close', 'owb-2024');
+    expect((await survey('retry', 'owb-2024', '--domain', 'x.nl')).err).toEqual(['survey owb-2024 is closed: no more mail goes out']);
+  });
+});
+
 describe('survey mark', () => {
   it('records refusals and ineligibility that arrive by phone or mail', async () => {
     expect((await survey('mark', 'owb-2024', 'B1@X.nl', 'refused')).out).toEqual(['B1@X.nl: invited -> refused; no more mail goes out to this address']);

@@ -5,7 +5,8 @@ import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
-import { deliveryProblems } from '../../server/usecases/delivery-problems.ts';
+import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
+import { getSurvey } from '../../server/db/surveys.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
@@ -141,6 +142,26 @@ describe('invitations through SMTP', () => {
     server.clock.now = new Date(server.clock.now.getTime() + 2 * 60_000);
     expect(await run()).toMatchObject({ sent: 1 });
     expect((await deliveryProblems(server.app.db, 'owb-2024')).map((p) => [p.status, p.domain, p.mails])).toEqual([['failed', 'gemeente-b.nl', 2]]);
+  });
+
+  it('sends again what a domain turned away, once that is mended, and the reminders follow', async () => {
+    await server.survey('owb-2024', [...people, { email: 'k.klaassen@gemeente-b.nl', name: 'Kees Klaassen', organisation: 'Gemeente B', sample: { functie: 'raadslid' } }], { calendar });
+    smtp.rejectPermanently.add('p.pieters@gemeente-b.nl');
+    smtp.rejectPermanently.add('k.klaassen@gemeente-b.nl');
+    const { run } = fieldwork(server, transport);
+    expect(await run()).toMatchObject({ sent: 1, bounced: 2 });
+    // Gemeente B's IT desk lets our mail through.
+    smtp.rejectPermanently.clear();
+    const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
+    expect(await retryUndelivered(server.app.db, survey, { domain: 'Gemeente-B.nl' }, server.clock.now)).toEqual({ unbounced: 2, requeued: 2 });
+    expect((await getInvitee(server.app.db, 2))!).toMatchObject({ state: 'invited', bounced_on: null });
+    expect(await run()).toMatchObject({ sent: 2, bounced: 0 });
+    expect(await deliveryProblems(server.app.db, 'owb-2024')).toEqual([]);
+    // Nothing left to retry.
+    expect(await retryUndelivered(server.app.db, survey, { domain: 'gemeente-b.nl' }, server.clock.now)).toEqual({ unbounced: 0, requeued: 0 });
+    server.clock.now = new Date('2024-06-11T09:00:00+02:00');
+    expect(await run()).toMatchObject({ sent: 3, enqueued: { 'owb-2024/reminder1': 3 } });
+    expect(smtp.received.map((r) => r.envelopeTo[0])).toEqual(['j.jansen@gemeente-a.nl', 'p.pieters@gemeente-b.nl', 'k.klaassen@gemeente-b.nl', 'j.jansen@gemeente-a.nl', 'p.pieters@gemeente-b.nl', 'k.klaassen@gemeente-b.nl']);
   });
 
   it('retries a temporary failure later, with a growing pause', async () => {
