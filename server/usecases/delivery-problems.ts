@@ -1,11 +1,13 @@
-// Why mail did not go out, summed up for the fieldwork manager (`survey schedule`): per recipient
-// domain and reply, so that one mail server turning away a whole organisation (a spam filter, a
-// full quota) stands out from a few mistyped addresses, and can be taken up with its IT desk.
+// Why mail did not go out, summed up for the fieldwork manager (`survey schedule`, the dashboard):
+// per recipient domain and reply, so that one mail server turning away a whole organisation (a
+// spam filter, a full quota) stands out from a few mistyped addresses, and can be taken up with
+// its IT desk; and, once that is mended, sending it again (`survey retry`).
 
 import type { Db } from '../db/connection.ts';
 import { unmarkBounced } from '../db/invitees.ts';
 import { requeueFailed, undeliveredInvitees, undeliveredMail } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
+import { isClosed } from './answering.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface DeliveryProblem {
@@ -54,7 +56,7 @@ export interface RetryOutcome {
  * next run, within the send window; if the server still refuses, they bounce again.
  */
 export async function retryUndelivered(db: Db, survey: SurveyRow, target: { domain: string } | { email: string }, now: Date): Promise<RetryOutcome> {
-  if (survey.closed_at !== null || survey.purged_at !== null) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
+  if (isClosed(survey, now) || survey.purged_at !== null) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
   const matches = 'domain' in target ? (email: string) => email.endsWith(`@${target.domain.trim().toLowerCase()}`) : (email: string) => email === target.email.trim().toLowerCase();
   return db.transaction().execute(async (trx) => {
     const ids = (await undeliveredInvitees(trx, survey.id)).filter((i) => matches(i.email)).map((i) => i.id);
