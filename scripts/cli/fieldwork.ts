@@ -54,6 +54,9 @@ export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx:
   }
 }
 
+/** "1 row", "2 rows". */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 const when = (d: Date, tz: string) =>
   new Intl.DateTimeFormat('nl-NL', { timeZone: tz, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 
@@ -124,8 +127,7 @@ export async function importCommand(ctx: CliContext, surveyArg: string, file: st
     return 1;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  ctx.io.out(`${file}: ${count(result.rows, 'row', 'rows')}; ${count(result.added, 'new invitee', 'new invitees')} imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
+  ctx.io.out(`${file}: ${plural(result.rows, 'row', 'rows')}; ${plural(result.added, 'new invitee', 'new invitees')} imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
   return 0;
 }
 
@@ -303,7 +305,6 @@ export async function retryCommand(ctx: CliContext, surveyArg: string, options: 
     ctx.io.err(`nothing to retry ${where}: no mail was given up on and nobody was marked bounced`);
     return 1;
   }
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   ctx.io.out(`${survey.id} ${where}: ${plural(unbounced, 'invitee', 'invitees')} no longer bounced, ${plural(requeued, 'mail', 'mails')} queued again; they go out on the next send (survey send ${survey.id}, or the server's sender), within the send window`);
   // A domain names an organisation; an address would outlive the contact data (survey purge).
   const detail = options.domain !== undefined ? `domain ${options.domain}` : 'one address';

@@ -34,7 +34,7 @@ export async function deliveryProblems(db: Db, surveyId: string): Promise<Delive
 }
 
 /** A reply with its addresses replaced by <address>, on one line, at most 160 characters. */
-export function replyPattern(reply: string): string {
+function replyPattern(reply: string): string {
   const text = reply
     .replace(/<[^<>\s]*@[^<>\s]*>|[^\s<>@:;,()"']+@[^\s<>@:;,()"']+/g, '<address>')
     .replace(/\s+/g, ' ')
