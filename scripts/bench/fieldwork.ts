@@ -142,7 +142,7 @@ const { MailTemplates } = await import('../../server/mail/render.ts');
 const { TEMPLATES_DIR } = await import('../../server/usecases/surveys.ts');
 const sample = new MailTemplates(TEMPLATES_DIR).render({
   definition: { title: 'Ondersteuningsteam Weerbaar Bestuur 2024', mail: { from: 'Onderzoek <onderzoek@bureau.example>', organisation: 'Onderzoeksbureau' }, calendar: { timezone: 'Europe/Amsterdam' } } as never,
-  mailing: { id: 'invitation', kind: 'invitation', template: 'invitation', subject: undefined, requestedAt: new Date(), sendAt: new Date(), moves: [] },
+  mailing: { kind: 'invitation', template: 'invitation', subject: undefined },
   invitee: { name: 'Ambtsdrager 1', salutation: null, organisation: 'Gemeente 1', email: 'raadslid.1@gemeente1.example' } as never,
   code: 'ABCDEFGHJKMNPQRS',
   token: 'x'.repeat(24),

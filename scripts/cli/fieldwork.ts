@@ -235,9 +235,10 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
       `${survey.id}: sent ${report.sent}, skipped ${report.skipped}, retry later ${report.retried}, bounced ${report.bounced}, failed ${report.failed}` +
         `${report.resent ? `, ${report.resent} resent after an interrupted run` : ''} (to ${transport.description})`,
     );
-    if (report.unavailable) {
+    const cannot = report.unavailable ?? report.unrenderable[survey.id];
+    if (cannot) {
       const due = await countDue(ctx.db, survey.id, ctx.config.now());
-      ctx.io.err(`mail cannot go out: ${report.unavailable}`);
+      ctx.io.err(`mail cannot go out: ${cannot}`);
       ctx.io.err(`${due} due mail${due === 1 ? '' : 's'} wait${due === 1 ? 's' : ''} and go${due === 1 ? 'es' : ''} out on the next run; no invitee was marked bounced`);
       return 1;
     }

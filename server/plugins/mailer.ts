@@ -26,6 +26,7 @@ export default fp(async (app) => {
   // Said once per survey and window, and once per reason mail cannot go out, not on every run:
   // the sender runs every few seconds.
   const toldWaiting = new Map<string, number>();
+  const toldUnrenderable = new Map<string, string>();
   let toldUnavailable: string | undefined;
   const tick = () => {
     if (running) return;
@@ -49,6 +50,12 @@ export default fp(async (app) => {
           else app.log.info('mail goes out again');
           toldUnavailable = report.unavailable;
         }
+        for (const [survey, reason] of Object.entries(report.unrenderable)) {
+          if (toldUnrenderable.get(survey) === reason) continue;
+          toldUnrenderable.set(survey, reason);
+          app.log.error({ survey }, `mail of this survey waits until its template is mended (tried again every run): ${reason}`);
+        }
+        for (const survey of toldUnrenderable.keys()) if (!(survey in report.unrenderable)) toldUnrenderable.delete(survey);
         for (const [survey, { due, opensAt }] of Object.entries(report.waiting)) {
           if (toldWaiting.get(survey) === opensAt.getTime()) continue;
           toldWaiting.set(survey, opensAt.getTime());

@@ -10,7 +10,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { composeMessage } from '../mail/mime.ts';
-import { HeaderInjectionError, type MailTemplates } from '../mail/render.ts';
+import { HeaderInjectionError, TemplateError, type MailTemplates } from '../mail/render.ts';
 import { isPermanentFailure, MailUnavailableError, type MailTransport, type OutgoingMail } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
@@ -54,6 +54,11 @@ export interface FieldworkReport {
   waiting: Record<string, { due: number; opensAt: Date }>;
   /** Why no mail could go out (the mail server unreachable, login refused, …); nothing was lost. */
   unavailable?: string;
+  /**
+   * Per survey whose mail stopped because a template cannot be rendered (edited since `survey
+   * create` checked it): why. Its mail waits, none of it failed; other surveys' mail goes on.
+   */
+  unrenderable: Record<string, string>;
 }
 
 export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan: Plan } {
@@ -77,7 +82,7 @@ export function retryDelayMs(attempts: number): number {
 
 export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: string; sendLimit?: number } = {}): Promise<FieldworkReport> {
   const { db, log } = deps;
-  const report: FieldworkReport = { closed: [], enqueued: {}, sent: 0, skipped: 0, retried: 0, failed: 0, bounced: 0, resent: 0, waiting: {} };
+  const report: FieldworkReport = { closed: [], enqueued: {}, sent: 0, skipped: 0, retried: 0, failed: 0, bounced: 0, resent: 0, waiting: {}, unrenderable: {} };
 
   const released = await releaseStaleClaims(db, deps.now(), deps.staleClaimMs, options.surveyId);
   if (released.length > 0) {
@@ -147,8 +152,11 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   let lastStart = -Infinity;
 
   const queue: OutboxRow[] = [];
+  // Claimed but not transmitted (the window closed, the process stops, or mail cannot go out):
+  // back in line at the end.
+  const untransmitted: OutboxRow[] = [];
   // Whether to go on with the next mail: not when the window has closed or the process stops.
-  const goOn = () => !deps.stopping?.() && deps.now() < windowClosesAt;
+  const goOn = () => !deps.stopping?.() && deps.now() < windowClosesAt && !report.unrenderable[survey.id];
   const prepareNext = async (): Promise<Prepared | undefined> => {
     while (goOn() && (claimed < budget || queue.length > 0)) {
       if (queue.length === 0) queue.push(...(await claimDue(db, deps.now(), survey.id, Math.min(CLAIM_BATCH, budget - claimed))));
@@ -156,6 +164,13 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       if (!row) return undefined;
       claimed++;
       const prepared = await prepare(deps, row, survey, planned);
+      if ('unrenderable' in prepared) {
+        // A template that cannot be rendered (edited since survey create checked it) fails every
+        // mail of its mailing alike: no mail is failed for it; they wait until it is mended.
+        report.unrenderable[survey.id] = prepared.unrenderable;
+        untransmitted.push(row);
+        return undefined;
+      }
       if ('outcome' in prepared) report[prepared.outcome]++;
       else return prepared;
     }
@@ -173,7 +188,6 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
   };
 
-  const untransmitted: OutboxRow[] = [];
   // The outcome of the mail before, on its way to disk while the current one is transmitted.
   let recorded: Promise<void> = Promise.resolve();
   let current = await prepareNext();
@@ -218,8 +232,6 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     current = await next;
   }
   await recorded;
-  // Claimed but not transmitted (the window closed, the process stops, or mail cannot go out):
-  // back in line.
   if (current) untransmitted.push(current.row);
   await releaseUnsent(db, [...untransmitted, ...queue].map((r) => r.id));
   return claimed - untransmitted.length;
@@ -249,8 +261,11 @@ async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, pla
   return { invitee, mailing };
 }
 
-/** Checks a claimed row again, now, and renders its mail; or records why it is not sent. */
-async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' }> {
+/**
+ * Checks a claimed row again, now, and renders its mail; or records why it is not sent; or says
+ * why its mailing cannot be rendered at all.
+ */
+async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' } | { unrenderable: string }> {
   const checked = await check(deps, row, survey, planned);
   if ('outcome' in checked) return checked;
   const { invitee, mailing } = checked;
@@ -260,6 +275,7 @@ async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, p
     const rendered = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
     return { row, invitee, mail: { rendered, message: composeMessage(rendered, deps.now()) }, kind: mailing.kind };
   } catch (e) {
+    if (e instanceof TemplateError) return { unrenderable: `mailing ${mailing.id} cannot be rendered: ${e.message}` };
     if (!(e instanceof HeaderInjectionError)) throw e;
     await markFailed(deps.db, row.id, e.message);
     deps.log.warn({ invitee: invitee.id, mailing: mailing.id }, `not sent: ${e.message}`);

@@ -11,6 +11,8 @@ import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/sur
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
 import { checkSurveyDefinition, type SurveyDefinition } from '../domain/survey/definition.ts';
+import { previewArgs } from '../mail/preview.ts';
+import { MailTemplates } from '../mail/render.ts';
 
 export const TEMPLATES_DIR = resolve(dirname(new URL(import.meta.url).pathname), '../../templates');
 
@@ -43,7 +45,23 @@ export function checkDefinition(input: unknown, baseDir: string, templatesDir = 
     (name) => emailTemplateExists(name, templatesDir),
   );
   if (!result.ok) return result;
+  const problems = templateProblems(result.definition, result.plan, templatesDir);
+  if (problems.length > 0) return { ok: false, problems };
   return { ok: true, survey: { definition: result.definition, questionnaire: result.questionnaire, questionnaireSource: source, plan: result.plan } };
+}
+
+/**
+ * Each mailing's templates and subject, rendered for the sample invitee of a preview: what would
+ * otherwise fail at the moment of sending, or send thousands of mails with a blank where a
+ * misspelt merge field was, or without a way in or out.
+ */
+function templateProblems(definition: SurveyDefinition, plan: Plan, templatesDir: string): Problem[] {
+  const templates = new MailTemplates(templatesDir);
+  return plan.mailings.flatMap((mailing) => {
+    const i = definition.calendar.mailings.findIndex((m) => m.id === mailing.id);
+    const field = (part: 'template' | 'subject') => (part === 'subject' ? 'subject' : definition.calendar.mailings[i]!.template ? 'template' : 'id');
+    return templates.check(previewArgs(definition, plan, mailing)).map((p) => ({ path: ['calendar', 'mailings', i, field(p.part)], message: p.message }));
+  });
 }
 
 export function loadDefinitionFile(file: string, templatesDir = TEMPLATES_DIR): CheckResult {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -7,7 +7,9 @@ import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { getSurvey } from '../../server/db/surveys.ts';
+import { MailTemplates } from '../../server/mail/render.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
+import { TEMPLATES_DIR } from '../../server/usecases/surveys.ts';
 import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
@@ -422,5 +424,26 @@ describe('when mail cannot go out at all', () => {
     const report = await fieldwork(server, fixed()).run();
     expect([report.sent, report.unavailable]).toEqual([2, undefined]);
     expect(smtp.received.map((r) => r.envelopeTo[0]).sort()).toEqual(['j.jansen@gemeente-a.nl', 'p.pieters@gemeente-b.nl']);
+  });
+  it('a template edited since survey create so that it no longer renders: its mail waits, none of it fails, other surveys go on, and all of it goes out once mended', async () => {
+    await server.survey('owb-2024', people, { calendar });
+    const other = { ...calendar, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D', template: 'reminder1' }] };
+    await server.survey('owb-2024', [{ email: 'c@gemeente-c.nl', sample: { functie: 'raadslid' } }], { id: 'owb-other', calendar: other });
+    const edited = join(mkdtempSync(join(tmpdir(), 'templates-')), 'templates');
+    cpSync(TEMPLATES_DIR, edited, { recursive: true });
+    const file = join(edited, 'email', 'invitation.html.hbs');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('{{/if}}', ''));
+
+    const report = await fieldwork(server, transport, new MailTemplates(edited)).run();
+    expect(report).toMatchObject({ sent: 1, failed: 0, bounced: 0 });
+    expect(report.unavailable).toBeUndefined();
+    expect(report.unrenderable).toEqual({ 'owb-2024': expect.stringMatching(/^mailing invitation cannot be rendered: templates\/email\/invitation\.html\.hbs: Parse error on line \d+: .*Expecting/) });
+    expect(smtp.received.map((r) => r.envelopeTo[0])).toEqual(['c@gemeente-c.nl']);
+    const rows = await server.app.db.selectFrom('outbox').select(['status', 'attempts']).where('survey_id', '=', 'owb-2024').execute();
+    expect(rows).toEqual([{ status: 'pending', attempts: 0 }, { status: 'pending', attempts: 0 }]);
+
+    const mended = await fieldwork(server, transport).run();
+    expect([mended.sent, mended.unrenderable]).toEqual([2, {}]);
+    expect(smtp.received).toHaveLength(3);
   });
 });

@@ -5,13 +5,13 @@ import { TEMPLATES_DIR } from '../../server/usecases/surveys.ts';
 import type { TestServer } from './app.ts';
 
 /** Runs the sender as the server would, on the test server's clock, without pauses. */
-export function fieldwork(server: TestServer, transport: MailTransport) {
+export function fieldwork(server: TestServer, transport: MailTransport, templates = new MailTemplates(TEMPLATES_DIR)) {
   const warnings: string[] = [];
   const deps: FieldworkDeps = {
     db: server.app.db,
     secrets: server.app.secrets,
     transport,
-    templates: new MailTemplates(TEMPLATES_DIR),
+    templates,
     questionnaires: server.app.questionnaires,
     publicUrl: 'https://enquete.test',
     now: () => server.clock.now,
