@@ -6,6 +6,7 @@ import * as fieldwork from './0002_fieldwork.ts';
 import * as counted from './0003_counted.ts';
 import * as admin from './0004_admin.ts';
 import * as overview from './0005_ledger_overview.ts';
+import * as settings from './0006_settings.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_counted': counted,
   '0004_admin': admin,
   '0005_ledger_overview': overview,
+  '0006_settings': settings,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,6 +5,8 @@ export interface AppConfig {
   databasePath: string;
   /** The server secret (never stored in the database). */
   secret: string;
+  /** Where the secret came from ("SERVER_SECRET", or its file), for messages about it. */
+  secretSource?: string;
   /** The address respondents use, for links in pages and mails, e.g. https://enquete.example.nl */
   publicUrl: string;
   /** Send cookies with the Secure flag (browsers accept them on http://localhost too). */

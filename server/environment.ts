@@ -15,14 +15,16 @@ import { generateMasterSecret } from './security/secrets.ts';
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The secret never goes into the database; without SERVER_SECRET it is kept in a file beside it. */
-function serverSecret(env: NodeJS.ProcessEnv, databasePath: string): string {
-  if (env.SERVER_SECRET) return env.SERVER_SECRET;
+function serverSecret(env: NodeJS.ProcessEnv, databasePath: string): { secret: string; secretSource: string } {
+  if (env.SERVER_SECRET) return { secret: env.SERVER_SECRET, secretSource: 'SERVER_SECRET' };
   const file = resolve(dirname(databasePath), 'secret');
+  let created = '';
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, generateMasterSecret() + '\n', { mode: 0o600 });
+    created = ', just created because SERVER_SECRET was not set';
   }
-  return readFileSync(file, 'utf8').trim();
+  return { secret: readFileSync(file, 'utf8').trim(), secretSource: `the file ${file}${created}` };
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
@@ -32,7 +34,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
     port,
     host: env.HOST ?? '127.0.0.1',
     databasePath,
-    secret: serverSecret(env, databasePath),
+    ...serverSecret(env, databasePath),
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     secureCookies: env.COOKIE_SECURE !== 'false',
     questionnairesDir: `${projectRoot}questionnaires`,

@@ -4,9 +4,14 @@
 import { buildApp } from './app.ts';
 import { configFromEnvironment } from './environment.ts';
 import { demoLinks, ensureDemoSurvey } from './usecases/demo.ts';
+import { SecretMismatchError } from './usecases/server-secret.ts';
 
 const config = configFromEnvironment();
-const app = await buildApp(config);
+const app = await buildApp(config).catch((e: unknown) => {
+  if (!(e instanceof SecretMismatchError)) throw e;
+  console.error(`${config.databasePath}: ${e.message}`);
+  process.exit(1);
+});
 const created = await ensureDemoSurvey(app.db, app.secrets, config.questionnairesDir, config.now());
 const links = await demoLinks(app.db, app.secrets, config.publicUrl);
 await app.listen({ port: config.port, host: config.host });

@@ -26,6 +26,7 @@ import { stratumLabel, surveyStatus, type StatusRow } from '../../server/usecase
 import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 import { definitionOf, loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
+import { checkServerSecret, SecretMismatchError } from '../../server/usecases/server-secret.ts';
 import type { Output } from './output.ts';
 
 export interface CliContext {
@@ -42,10 +43,16 @@ export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx:
   const config = configFromEnvironment(env);
   const db = await openDatabase(config.databasePath);
   try {
-    return await run({ config, db, secrets: createSecrets(config.secret), questionnaires: new QuestionnaireRegistry(db), io, progress: process.stderr.isTTY === true });
+    const secrets = createSecrets(config.secret);
+    await checkServerSecret(db, secrets, config.secretSource ?? 'the configured secret');
+    return await run({ config, db, secrets, questionnaires: new QuestionnaireRegistry(db), io, progress: process.stderr.isTTY === true });
   } catch (e) {
     if (e instanceof SurveyError) {
       io.err(e.message);
+      return 1;
+    }
+    if (e instanceof SecretMismatchError) {
+      io.err(`${config.databasePath}: ${e.message}`);
       return 1;
     }
     throw e;

@@ -144,6 +144,11 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   questionnaire_versions: QuestionnaireVersionTable;
   surveys: SurveyTable;
@@ -155,4 +160,5 @@ export interface Database {
   admin_accounts: AdminAccountTable;
   admin_sessions: AdminSessionTable;
   audit_log: AuditLogTable;
+  settings: SettingTable;
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCode } from '../../server/domain/codes.ts';
+import { createSecrets } from '../../server/security/secrets.ts';
 import type { IssuedInvitation } from '../../server/usecases/invitations.ts';
+import { SecretMismatchError, secretCheckValue } from '../../server/usecases/server-secret.ts';
 import { testServer, type Browser, type TestServer } from '../helpers/app.ts';
 
 const FUNCTIES = ['burgemeester', 'wethouder', 'raadslid', 'cdk', 'gedeputeerde', 'statenlid'];
@@ -140,12 +142,24 @@ describe('a copy of the database without the server secret', () => {
   it('does not let anyone open a questionnaire, while the right secret does', async () => {
     const copy = join(dir, 'stolen.sqlite');
     copyFileSync(databasePath, copy);
-    const thief = await testServer({ databasePath: copy, secret: 'another-secret-of-sufficient-length-0123456789' });
+    const other = 'another-secret-of-sufficient-length-0123456789';
+    // The server refuses to start with another secret than the database was set up with…
+    await expect(testServer({ databasePath: copy, secret: other })).rejects.toThrow(SecretMismatchError);
+    // …and whoever gets past that (writing their own secret's check value into the copy) still
+    // opens nothing: the codes are sealed with the real one.
+    const edited = new SQLite(copy);
+    edited.prepare("update settings set value = ? where key = 'server_secret_check'").run(secretCheckValue(createSecrets(other)));
+    edited.close();
+    const thief = await testServer({ databasePath: copy, secret: other });
     const b = thief.browser();
     expect((await b.open(`/s/${invites[13]!.token}`)).statusCode).toBe(404);
     expect((await b.typeCode(invites[13]!.code)).statusCode).toBe(400);
     await thief.close();
 
+    // Without a check value, the sealed codes tell the owner's secret from the thief's.
+    const reset = new SQLite(copy);
+    reset.prepare('delete from settings').run();
+    reset.close();
     const owner = await testServer({ databasePath: copy });
     const o = owner.browser();
     await o.open(`/s/${invites[13]!.token}`);
