@@ -11,11 +11,16 @@ import { configFromEnvironment } from '../../server/environment.ts';
 import { audienceBySample, countDue, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
 import { createMailer } from '../../server/mail/setup.ts';
+import { TemplateError } from '../../server/mail/render.ts';
+import { MailUnavailableError } from '../../server/mail/transport.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
-import { importFrame } from '../../server/usecases/import-frame.ts';
+import { importFrame, isEmailAddress } from '../../server/usecases/import-frame.ts';
+import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
+import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
+import { formatCode } from '../../server/domain/codes.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
 import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
@@ -201,6 +206,73 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   io.out(`${'total'.padEnd(width)}${totals.map((c) => String(c).padStart(12)).join('')}`);
   io.out(`${Number(invitees.n)} invitees`);
   return 0;
+}
+
+export async function previewCommand(ctx: CliContext, surveyArg: string, options: { mailing?: string; invitee?: string; out?: string; sendTo?: string }): Promise<number> {
+  if (options.sendTo !== undefined && !isEmailAddress(options.sendTo)) {
+    ctx.io.err(`--send-to: "${options.sendTo}" is not an email address`);
+    return 2;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const { io, config } = ctx;
+  let invitee;
+  if (options.invitee !== undefined) {
+    invitee = await findInviteeByEmail(ctx.db, survey.id, options.invitee);
+    if (!invitee) {
+      io.err(`${options.invitee} is not invited to survey ${survey.id}${survey.purged_at ? ' (its contact data was purged)' : ''}`);
+      return 1;
+    }
+  }
+  const { transport, templates } = createMailer(config.mail!);
+  try {
+    const previews = previewMailings(templates, survey, { ...(options.mailing !== undefined ? { mailingId: options.mailing } : {}), ...(invitee ? { invitee } : {}), publicUrl: config.publicUrl, now: config.now() });
+    const tz = planOf(survey).plan.timezone;
+    io.out(
+      `${survey.id}: ${previews.length === 1 ? 'mailing' : 'mailings'} as sent to ${invitee ? invitee.email : 'a sample invitee'}; ` +
+        `the link (${config.publicUrl}/s/${PREVIEW_TOKEN}) and the code (${formatCode(PREVIEW_CODE)}) are placeholders that open nothing`,
+    );
+    if (options.out === undefined && options.sendTo === undefined) {
+      for (const { mailing, mail } of previews) {
+        const { rendered } = mail;
+        io.out('');
+        io.out(`== ${mailing.id} (${mailing.kind}), planned ${when(mailing.sendAt, tz)} ==`);
+        io.out(`From: ${rendered.from}`);
+        io.out(`To: ${rendered.to.name ? `${rendered.to.name} <${rendered.to.address}>` : rendered.to.address}`);
+        if (rendered.replyTo) io.out(`Reply-To: ${rendered.replyTo}`);
+        io.out(`Subject: ${rendered.subject}`);
+        io.out('');
+        io.out(rendered.text.trimEnd());
+      }
+    }
+    if (options.out !== undefined) {
+      mkdirSync(options.out, { recursive: true });
+      for (const { mailing, mail } of previews) {
+        const eml = join(options.out, `${mailing.id}.eml`);
+        const html = join(options.out, `${mailing.id}.html`);
+        writeFileSync(eml, mail.message.raw);
+        writeFileSync(html, mail.rendered.html);
+        io.out(`${eml}: the whole message (open it in a mail program); ${html}: its HTML part (open it in a browser)`);
+      }
+    }
+    if (options.sendTo !== undefined) {
+      for (const preview of previews) {
+        await sendTestMail(transport, preview, options.sendTo, config.now());
+        io.out(`sent ${preview.mailing.id} to ${options.sendTo} as a test ("[Test] ${preview.mail.rendered.subject}"), through ${transport.description}`);
+        await audit(ctx.db, { actor: cliActor(), action: 'test mail sent', surveyId: survey.id, detail: `${preview.mailing.id} to ${options.sendTo}` }, config.now());
+      }
+    }
+    return 0;
+  } catch (e) {
+    // A template edited since survey create, the mail server unreachable, or its refusal.
+    if (e instanceof TemplateError || e instanceof MailUnavailableError || typeof (e as { responseCode?: unknown }).responseCode === 'number') {
+      io.err(`${survey.id}: ${(e as Error).message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    transport.close();
+  }
 }
 
 export async function sendCommand(ctx: CliContext, surveyArg: string, options: { limit?: number; interruptedAfter?: number }): Promise<number> {

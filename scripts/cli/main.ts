@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { closeCommand, createCommand, exportCommand, importCommand, markCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { closeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -67,6 +67,16 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .description('show the planned mailings and, per stratum, how many each would reach now (sends nothing)')
     .argument('<survey>', 'survey id, or its definition file')
     .action((survey: string) => withDb((ctx) => scheduleCommand(ctx, survey)));
+
+  program
+    .command('preview')
+    .description('show the mailings as they will be sent (for a sample invitee, or with the merge fields of one), write them to files, or send them to yourself as test mails; the link and code are placeholders')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--mailing <id>', 'only this mailing (default: all of them)')
+    .option('--invitee <email>', "with this invitee's name, salutation and organisation (not their code)")
+    .option('--out <folder>', 'write <mailing>.eml and <mailing>.html into this folder')
+    .option('--send-to <address>', 'send each as a test mail to this address (subject "[Test] …"), through SMTP_URL or into the mail folder')
+    .action((survey: string, options: { mailing?: string; invitee?: string; out?: string; sendTo?: string }) => withDb((ctx) => previewCommand(ctx, survey, options)));
 
   program
     .command('send')

@@ -25,6 +25,12 @@ export interface ImportResult {
 }
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)*\.[A-Za-z]{2,}$/;
+
+/** An address as the sample frame accepts it. */
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value);
+}
+
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_PROBLEMS = 1000;
 
@@ -207,7 +213,7 @@ async function checkRows(
     }
     const email = (cell('email') ?? '').toLowerCase();
     if (email === '') problem(line, 'the email address is missing');
-    else if (email.length > 254 || !EMAIL.test(email)) problem(line, `invalid email address "${cell('email')}"`);
+    else if (!isEmailAddress(email)) problem(line, `invalid email address "${cell('email')}"`);
     else if (seen.has(email)) problem(line, `duplicate email address ${email} (also on line ${seen.get(email)})`);
     seen.set(email, line);
     for (const field of ['name', 'salutation', 'organisation', 'phone', 'email'] as const) {

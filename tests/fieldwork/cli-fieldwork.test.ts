@@ -1,14 +1,17 @@
 // survey schedule, mark, close and purge as a fieldwork manager runs them.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { simpleParser } from 'mailparser';
 import { cli } from '../helpers/cli.ts';
+import { startSmtp } from '../helpers/smtp.ts';
+import { formatCode } from '../../server/domain/codes.ts';
 import { openDatabase } from '../../server/db/connection.ts';
 import { findInviteeByEmail } from '../../server/db/invitees.ts';
 import { createSecrets } from '../../server/security/secrets.ts';
 import { loadRespondent, pagesOf, savePage } from '../../server/usecases/answering.ts';
-import { draftKeyFor } from '../../server/usecases/invitations.ts';
+import { draftKeyFor, revealInvitation } from '../../server/usecases/invitations.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 
 const definition = new URL('../../questionnaires/surveys/owb-2024.json', import.meta.url).pathname;
@@ -89,6 +92,101 @@ async function importOnRealClock(id: string, calendar: { opens: string; sendWind
   writeFileSync(file, JSON.stringify({ ...base, id, questionnaire, calendar: { ...calendar, closes: 'P36D', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] } }));
   expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
 }
+
+describe('survey preview', () => {
+  /** Every invitee's real code and link token: none may appear in a preview. */
+  const realSecrets = () =>
+    db(async (d) => {
+      const secrets = createSecrets(env.SERVER_SECRET!);
+      const invitees = await d.selectFrom('invitees').selectAll().execute();
+      return invitees.flatMap((i) => {
+        const { code, token } = revealInvitation(secrets, i);
+        return [formatCode(code), token];
+      });
+    });
+
+  it('shows every mailing as it will be sent, with a placeholder link and code that open nothing', async () => {
+    const { code, out } = await survey('preview', 'owb-2024');
+    expect(code).toBe(0);
+    expect(out[0]).toBe('owb-2024: mailings as sent to a sample invitee; the link (http://localhost:3000/s/voorbeeld) and the code (0000-0000-0000-0000) are placeholders that open nothing');
+    expect(out.filter((l) => l.startsWith('== '))).toEqual([
+      '== invitation (invitation), planned ma 3 jun 2024, 09:00 ==',
+      '== reminder1 (reminder), planned di 11 jun 2024, 09:00 ==',
+      '== reminder2 (reminder), planned di 2 jul 2024, 09:00 ==',
+    ]);
+    expect(out).toContain('To: A. de Vries <a.devries@voorbeeld.example>');
+    expect(out).toContain('Subject: Laatste herinnering: Ondersteuningsteam Weerbaar Bestuur 2024');
+    const text = out.join('\n');
+    expect(text).toContain('Geachte A. de Vries,');
+    expect(text).toContain('Of ga naar http://localhost:3000/ en vul deze code in: 0000-0000-0000-0000');
+    expect(text).toContain('http://localhost:3000/optout/voorbeeld');
+    for (const secret of await realSecrets()) expect(text).not.toContain(secret);
+    // The placeholders open nothing.
+    const { testServer } = await import('../helpers/app.ts');
+    const server = await testServer({ databasePath: env.DATABASE_PATH!, secret: env.SERVER_SECRET! });
+    try {
+      expect((await server.browser().open('/s/voorbeeld')).statusCode).toBe(404);
+      expect((await server.browser().typeCode('0000-0000-0000-0000')).statusCode).toBe(400);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("uses a real invitee's name, salutation and organisation when asked, never their code", async () => {
+    const frame = join(dir, 'named.csv');
+    writeFileSync(frame, 'email;name;salutation;organisation;functie\nj.jansen@x.nl;J. Jansen;Geachte heer Jansen;Gemeente Oosterhout;burgemeester\n');
+    expect((await survey('import', 'owb-2024', frame)).code).toBe(0);
+    const { code, out } = await survey('preview', 'owb-2024', '--mailing', 'invitation', '--invitee', 'j.jansen@x.nl');
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^owb-2024: mailing as sent to j\.jansen@x\.nl; /);
+    expect(out).toContain('To: J. Jansen <j.jansen@x.nl>');
+    expect(out.join('\n')).toContain('Geachte heer Jansen,');
+    expect(out.join('\n')).toContain('bij Gemeente Oosterhout');
+    for (const secret of await realSecrets()) expect(out.join('\n')).not.toContain(secret);
+    expect((await survey('preview', 'owb-2024', '--invitee', 'nobody@x.nl')).err).toEqual(['nobody@x.nl is not invited to survey owb-2024']);
+    expect((await survey('preview', 'owb-2024', '--mailing', 'reminder3')).err).toEqual(['survey owb-2024 has no mailing "reminder3"; its mailings are invitation, reminder1, reminder2']);
+  });
+
+  it('writes each mailing as a message and as its HTML, to open in a mail program or a browser', async () => {
+    const folder = join(dir, 'preview');
+    const { code, out } = await survey('preview', 'owb-2024', '--out', folder);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(4);
+    expect(readdirSync(folder).sort()).toEqual(['invitation.eml', 'invitation.html', 'reminder1.eml', 'reminder1.html', 'reminder2.eml', 'reminder2.html']);
+    const parsed = await simpleParser(readFileSync(join(folder, 'reminder1.eml')));
+    expect(parsed.subject).toBe('Herinnering: Ondersteuningsteam Weerbaar Bestuur 2024');
+    expect(parsed.html).toBe(readFileSync(join(folder, 'reminder1.html'), 'utf8'));
+    expect(parsed.html).toContain('href="http://localhost:3000/s/voorbeeld"');
+  });
+
+  it('sends each mailing to the tester as a test mail through the mail server, and notes it in the audit log', async () => {
+    const smtp = await startSmtp();
+    try {
+      env = { ...env, SMTP_URL: smtp.url };
+      const { code, out } = await survey('preview', 'owb-2024', '--send-to', 'veldwerk@bureau.nl', '--mailing', 'invitation');
+      expect(code).toBe(0);
+      expect(out[1]).toBe(`sent invitation to veldwerk@bureau.nl as a test ("[Test] Uitnodiging: Ondersteuningsteam Weerbaar Bestuur 2024"), through SMTP ${new URL(smtp.url).host}`);
+      expect(smtp.received.map((r) => r.envelopeTo)).toEqual([['veldwerk@bureau.nl']]);
+      const { mail } = smtp.received[0]!;
+      expect(mail.subject).toBe('[Test] Uitnodiging: Ondersteuningsteam Weerbaar Bestuur 2024');
+      expect(mail.to).toMatchObject({ value: [{ address: 'veldwerk@bureau.nl' }] });
+      expect(mail.text).toContain('0000-0000-0000-0000');
+      for (const secret of await realSecrets()) expect(mail.text).not.toContain(secret);
+      // A test mail is no mailing: the outbox and the invitees are untouched.
+      expect(await db((d) => d.selectFrom('outbox').selectAll().execute())).toEqual([]);
+      const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'survey_id', 'detail']).where('action', '=', 'test mail sent').execute());
+      expect(logged).toEqual([{ action: 'test mail sent', survey_id: 'owb-2024', detail: 'invitation to veldwerk@bureau.nl' }]);
+
+      smtp.rejectPermanently.add('veldwerk@bureau.nl');
+      const refused = await survey('preview', 'owb-2024', '--send-to', 'veldwerk@bureau.nl', '--mailing', 'invitation');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toEqual([expect.stringMatching(/^owb-2024: .*550/)]);
+    } finally {
+      await smtp.close();
+    }
+    expect((await survey('preview', 'owb-2024', '--send-to', 'veldwerk at bureau')).err).toEqual(['--send-to: "veldwerk at bureau" is not an email address']);
+  });
+});
 
 describe('survey send', () => {
   it('outside the send window sends nothing and says how many due mails wait, and until when', async () => {
