@@ -101,6 +101,17 @@ export async function markRefused(db: Db, id: number, on: string): Promise<boole
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** Someone who refused takes part after all: back to invited, or started if they had started. */
+export async function unmarkRefused(db: Db, id: number): Promise<boolean> {
+  const result = await db
+    .updateTable('invitees')
+    .set((eb) => ({ state: eb.case().when('started_on', 'is not', null).then('started' as const).else('invited' as const).end(), refused_on: null }))
+    .where('id', '=', id)
+    .where('state', '=', 'refused')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** A permanent delivery failure: no more mail goes to this address. */
 export async function markBounced(db: Db, id: number, on: string): Promise<void> {
   await db

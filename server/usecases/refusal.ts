@@ -9,6 +9,9 @@
 // deleted and the ledger forgets that it reached the counting rule, so the person counts as a
 // refusal (R) rather than a partial response (P). After close the answers are an anonymous
 // response that nobody can trace back, so there is nothing left to withdraw.
+//
+// A refusal can be undone by the person, with their own code: the questionnaire's page then says
+// they chose not to take part and offers to take part after all (routes/respondent, unmarkRefused).
 
 import type { Db } from '../db/connection.ts';
 import { deleteDraft, getDraft } from '../db/drafts.ts';

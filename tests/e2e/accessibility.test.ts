@@ -98,6 +98,12 @@ describe('every page kind passes axe-core', () => {
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(await page.locator('h1').innerText()).toBe('Uw keuze is vastgelegd');
     await audit('opt-out-done');
+    // Back by the link: the offer to take part after all, which leads into the questionnaire.
+    await page.goto(`/s/${open[2]!.token}`);
+    expect(await page.locator('h1').innerText()).toBe('U heeft aangegeven niet mee te doen');
+    await audit('refused-take-part');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(page.url()).toMatch(/\/q\/p\//);
   });
 
   it('sign-in and the dashboard', async () => {

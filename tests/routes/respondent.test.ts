@@ -495,6 +495,37 @@ describe('dates and opting out', () => {
     expect(b.heading()).toBe('U heeft aangegeven niet mee te doen');
   });
 
+  it('lets someone who opted out take part after all, going on where they left off', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    const leftOffAt = b.pageId();
+    // A one-click unsubscribe (or a click on the opt-out link by mistake); the answers stay.
+    await server.app.inject({ method: 'POST', url: `/optout/${invite!.token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    await b.open(`/s/${invite!.token}`);
+    expect(b.heading()).toBe('U heeft aangegeven niet mee te doen');
+    expect(b.document().querySelector('main')!.text).toContain('Bedacht? U kunt alsnog meedoen.');
+    // Not without the form's token.
+    expect((await server.app.inject({ method: 'POST', url: '/q/take-part', headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ') } })).statusCode).toBe(403);
+    expect((await getInvitee(server.app.db, 1))!.state).toBe('refused');
+    await b.submit({});
+    expect(b.pageId()).toBe(leftOffAt);
+    const invitee = (await getInvitee(server.app.db, 1))!;
+    // Started again, so reminded like anyone who has not responded; still counted (the counting rule was reached).
+    expect([invitee.state, invitee.refused_on, invitee.counted_on]).toEqual(['started', null, '2024-06-03']);
+
+    // Someone who never started goes back to invited, and to the first page.
+    const [other] = await server.survey('owb-2024', [{ ...burgemeester, email: 'ander@gemeente.nl' }], { id: 'owb-other' });
+    const o = server.browser();
+    await o.open(`/optout/${other!.token}`);
+    await o.submit({});
+    await o.open(`/s/${other!.token}`);
+    await o.submit({});
+    expect(o.pageId()).toBe('welkom');
+    expect((await getInvitee(server.app.db, 2))!.state).toBe('invited');
+  });
+
   it('accepts a one-click unsubscribe POST without a session or CSRF token', async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const response = await server.app.inject({

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
-import { markOpened, type InviteeRow } from '../../db/invitees.ts';
+import { markOpened, unmarkRefused, type InviteeRow } from '../../db/invitees.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
@@ -90,7 +90,11 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       case 'not-open':
         return message(request, reply, 403, ui.notOpenTitle, [fill(ui.notOpenText, { date: amsterdamDate(new Date(r.survey.opens_at)) })], { surveyTitle });
       case 'refused':
-        return message(request, reply, 403, ui.refusedTitle, [ui.refusedText], { surveyTitle });
+        // People change their mind (or clicked the opt-out by mistake): every response counts.
+        return message(request, reply, 403, ui.refusedTitle, [ui.refusedText], {
+          surveyTitle,
+          form: { action: '/q/take-part', csrfToken: reply.generateCsrf(), intro: ui.takePartIntro, button: ui.takePartButton },
+        });
       case 'not-eligible':
         return message(request, reply, 403, ui.notEligibleTitle, [ui.notEligibleText], { surveyTitle });
     }
@@ -160,6 +164,15 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const situation = situationOf(r, app.config.now());
     if (situation !== 'answering') return situationPage(request, reply, r, situation);
     return reply.redirect(`/q/p/${resumePage(r).id}`, 303);
+  });
+
+  // Someone who said no takes part after all, with their own code (their session): back to invited
+  // (or started), reminded like anyone who has not responded, and on to the questionnaire.
+  app.post<Route>('/q/take-part', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    if (!r) return expired(request, reply);
+    if (situationOf(r, app.config.now()) === 'refused') await unmarkRefused(app.db, r.invitee.id);
+    return reply.redirect('/q', 303);
   });
 
   app.get<Route>('/q/p/:page', async (request: Request, reply) => {
