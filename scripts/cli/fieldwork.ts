@@ -19,6 +19,7 @@ import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame, isEmailAddress } from '../../server/usecases/import-frame.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
+import { callList, codeFor } from '../../server/usecases/call-list.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
@@ -389,6 +390,37 @@ export async function retryCommand(ctx: CliContext, surveyArg: string, options: 
   // A domain names an organisation; an address would outlive the contact data (survey purge).
   const detail = options.domain !== undefined ? `domain ${options.domain}` : 'one address';
   await audit(ctx.db, { actor: cliActor(), action: 'undelivered mail retried', surveyId: survey.id, detail: `${detail}: ${plural(requeued, 'mail', 'mails')}` }, ctx.config.now());
+  return 0;
+}
+
+export async function callListCommand(ctx: CliContext, surveyArg: string, options: { withPhone?: boolean; out?: string }): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const { csv, rows } = await callList(ctx.db, survey, ctx.config.now(), { withPhone: options.withPhone === true });
+  if (options.out !== undefined) {
+    // With a byte order mark: a spreadsheet then reads the accents in names as UTF-8.
+    writeFileSync(options.out, `\uFEFF${csv}`);
+    ctx.io.out(`${options.out}: ${plural(rows, 'invitee', 'invitees')} to call (not responded${options.withPhone ? ', with a phone number' : ''}); no codes on it: read one out with survey code ${survey.id} <email>`);
+  } else ctx.io.out(csv.trimEnd());
+  // Contact data leaves the system: noted, by count.
+  await audit(ctx.db, { actor: cliActor(), action: 'call list', surveyId: survey.id, detail: plural(rows, 'invitee', 'invitees') }, ctx.config.now());
+  return 0;
+}
+
+export async function codeCommand(ctx: CliContext, surveyArg: string, email: string): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
+  if (!invitee) {
+    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
+    return 1;
+  }
+  const { code, token } = codeFor(ctx.secrets, survey, invitee, ctx.config.now());
+  const { publicUrl } = ctx.config;
+  ctx.io.out(`${email} (${invitee.state}): type code ${formatCode(code)} at ${publicUrl}/, or open ${publicUrl}/s/${token}`);
+  if (invitee.state === 'refused') ctx.io.out('they said they do not take part: the questionnaire asks them to confirm that they do take part after all');
+  // By invitee number: the audit log outlives the contact data (survey purge).
+  await audit(ctx.db, { actor: cliActor(), action: 'code looked up', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
   return 0;
 }
 

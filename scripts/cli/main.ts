@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { closeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -102,6 +102,21 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .option('--domain <domain>', 'everyone at this domain (as survey schedule lists them)')
     .option('--email <address>', 'one invitee')
     .action((survey: string, options: { domain?: string; email?: string }) => withDb((ctx) => retryCommand(ctx, survey, options)));
+
+  program
+    .command('call-list')
+    .description('the non-responders to phone (invited, started, or bounced), with their contact data and strata, as CSV; record outcomes with survey mark')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--with-phone', 'only those with a phone number')
+    .option('--out <file>', 'write the CSV to this file (with a byte order mark, for spreadsheets)')
+    .action((survey: string, options: { withPhone?: boolean; out?: string }) => withDb((ctx) => callListCommand(ctx, survey, options)));
+
+  program
+    .command('code')
+    .description("an invitee's typed code and personal link, to read out on the phone or put in a letter (noted in the audit log)")
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the invitee')
+    .action((survey: string, email: string) => withDb((ctx) => codeCommand(ctx, survey, email)));
 
   program
     .command('status')

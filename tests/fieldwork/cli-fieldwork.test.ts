@@ -188,6 +188,98 @@ describe('survey preview', () => {
   });
 });
 
+describe('phoning non-responders: survey call-list and survey code', () => {
+  beforeEach(async () => {
+    const yesterday = new Date(Date.now() - 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const base = JSON.parse(readFileSync(definition, 'utf8'));
+    const file = join(dir, 'bellen.json');
+    const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
+    writeFileSync(file, JSON.stringify({ ...base, id: 'bellen', questionnaire, calendar: { opens: `${yesterday}T00:00`, closes: 'P36D', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] } }));
+    const frame = join(dir, 'bellen.csv');
+    writeFileSync(
+      frame,
+      [
+        'email;name;organisation;phone;functie',
+        'w.wit@zwolle.nl;W. Wit;Gemeente Zwolle;038 498 9111;wethouder',
+        'a.aa@aalten.nl;A. Aa;Gemeente Aalten;0543 493 200;wethouder',
+        'b.bos@berkelland.nl;B. Bos;Gemeente Berkelland;;burgemeester',
+        'klaar@x.nl;K. Klaar;Gemeente X;06 1234 5678;raadslid',
+        'nee@x.nl;N. Nee;Gemeente X;06 1111 1111;raadslid',
+        'weg@x.nl;W. Weg;Gemeente X;06 2222 2222;raadslid',
+        'bezig@x.nl;Ö. Bezig;Gemeente Ede;06 3333 3333;raadslid',
+        'terug@x.nl;T. Terug;Gemeente Epe;06 4444 4444;raadslid',
+      ].join('\n'),
+    );
+    expect((await survey('import', file, frame)).code).toBe(0);
+    await db(async (d) => {
+      const set = (email: string, values: object) => d.updateTable('invitees').set(values).where('survey_id', '=', 'bellen').where('email', '=', email).execute();
+      await set('klaar@x.nl', { state: 'submitted', submitted_on: '2026-11-20' });
+      await set('bezig@x.nl', { state: 'started', opened_on: '2026-11-20', started_on: '2026-11-20' });
+      await set('terug@x.nl', { state: 'bounced', bounced_on: '2026-11-20' });
+      const w = (await findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl'))!;
+      const at = '2026-11-20T08:00:00.000Z';
+      await d.insertInto('outbox').values({ survey_id: 'bellen', invitee_id: w.id, mailing_id: 'invitation', status: 'sent', attempts: 1, next_attempt_at: at, created_at: at, sent_at: at }).execute();
+    });
+    await survey('mark', 'bellen', 'nee@x.nl', 'refused');
+    await survey('mark', 'bellen', 'weg@x.nl', 'not-eligible');
+  });
+
+  it('lists who has not responded and can still, by stratum and organisation, without their codes', async () => {
+    const { code, out } = await survey('call-list', 'bellen');
+    expect(code).toBe(0);
+    expect(out.join('\n').split('\n')).toEqual([
+      'functie;organisation;name;salutation;email;phone;state;opened_on;started_on;bounced_on;mails_sent;last_mail_on',
+      'burgemeester;Gemeente Berkelland;B. Bos;;b.bos@berkelland.nl;;invited;;;;0;',
+      'raadslid;Gemeente Ede;Ö. Bezig;;bezig@x.nl;06 3333 3333;started;2026-11-20;2026-11-20;;0;',
+      'raadslid;Gemeente Epe;T. Terug;;terug@x.nl;06 4444 4444;bounced;;;2026-11-20;0;',
+      'wethouder;Gemeente Aalten;A. Aa;;a.aa@aalten.nl;0543 493 200;invited;;;;0;',
+      'wethouder;Gemeente Zwolle;W. Wit;;w.wit@zwolle.nl;038 498 9111;invited;;;;1;2026-11-20',
+    ]);
+    const codes = await db(async (d) => {
+      const secrets = createSecrets(env.SERVER_SECRET!);
+      return (await d.selectFrom('invitees').selectAll().where('survey_id', '=', 'bellen').execute()).map((i) => formatCode(revealInvitation(secrets, i).code));
+    });
+    for (const c of codes) expect(out.join('\n')).not.toContain(c);
+
+    const file = join(dir, 'bellijst.csv');
+    const written = await survey('call-list', 'bellen', '--with-phone', '--out', file);
+    expect(written.out).toEqual([`${file}: 4 invitees to call (not responded, with a phone number); no codes on it: read one out with survey code bellen <email>`]);
+    const bytes = readFileSync(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.toString('utf8')).not.toContain('b.bos@berkelland.nl');
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'call list').orderBy('id').execute());
+    expect(logged).toEqual([{ action: 'call list', detail: '5 invitees' }, { action: 'call list', detail: '4 invitees' }]);
+  });
+
+  it('reads out the code and link of someone who will take part, also after a refusal, and notes the look-up', async () => {
+    const { code, out } = await survey('code', 'bellen', 'bezig@x.nl');
+    expect(code).toBe(0);
+    const { typed, token, id } = await db(async (d) => {
+      const invitee = (await findInviteeByEmail(d, 'bellen', 'bezig@x.nl'))!;
+      const revealed = revealInvitation(createSecrets(env.SERVER_SECRET!), invitee);
+      return { typed: formatCode(revealed.code), token: revealed.token, id: invitee.id };
+    });
+    expect(out).toEqual([`bezig@x.nl (started): type code ${typed} at http://localhost:3000/, or open http://localhost:3000/s/${token}`]);
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'code looked up').execute());
+    expect(logged).toEqual([{ action: 'code looked up', detail: `invitee ${id}` }]);
+
+    const refused = await survey('code', 'bellen', 'nee@x.nl');
+    expect(refused.code).toBe(0);
+    expect(refused.out[1]).toBe('they said they do not take part: the questionnaire asks them to confirm that they do take part after all');
+    expect((await survey('code', 'bellen', 'klaar@x.nl')).err).toEqual(['klaar@x.nl has already completed the questionnaire']);
+    expect((await survey('code', 'bellen', 'weg@x.nl')).err).toEqual(['weg@x.nl is marked not eligible; the code does not open the questionnaire']);
+    expect((await survey('code', 'bellen', 'niemand@x.nl')).err).toEqual(['niemand@x.nl is not invited to survey bellen']);
+  });
+
+  it('refuses once fieldwork is over', async () => {
+    await survey('close', 'bellen');
+    for (const args of [['call-list', 'bellen'], ['code', 'bellen', 'bezig@x.nl']]) {
+      const run = await survey(...args);
+      expect([run.code, run.err]).toEqual([1, ['survey bellen is closed: nobody can respond any more']]);
+    }
+  });
+});
+
 describe('survey send', () => {
   it('outside the send window sends nothing and says how many due mails wait, and until when', async () => {
     // On the real clock: a window without today and tomorrow, and a survey that opened a week ago.
