@@ -24,7 +24,7 @@ import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
-import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
+import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -421,6 +421,24 @@ export async function codeCommand(ctx: CliContext, surveyArg: string, email: str
   if (invitee.state === 'refused') ctx.io.out('they said they do not take part: the questionnaire asks them to confirm that they do take part after all');
   // By invitee number: the audit log outlives the contact data (survey purge).
   await audit(ctx.db, { actor: cliActor(), action: 'code looked up', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
+  return 0;
+}
+
+export async function addressCommand(ctx: CliContext, surveyArg: string, email: string, newEmail: string): Promise<number> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
+  if (!invitee) {
+    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
+    return 1;
+  }
+  const { unbounced, requeued } = await correctAddress(ctx.db, survey, invitee, newEmail, ctx.config.now());
+  const corrected = newEmail.trim().toLowerCase();
+  ctx.io.out(
+    `${email} -> ${corrected}` +
+      (unbounced > 0 ? `: no longer bounced; ${plural(requeued, 'mail', 'mails')} queued again to the new address, going out on the next send within the send window` : '; mail still to go out goes to the new address'),
+  );
+  await audit(ctx.db, { actor: cliActor(), action: 'address corrected', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
   return 0;
 }
 

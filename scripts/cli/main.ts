@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -117,6 +117,14 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<survey>', 'survey id, or its definition file')
     .argument('<email>', 'the invitee')
     .action((survey: string, email: string) => withDb((ctx) => codeCommand(ctx, survey, email)));
+
+  program
+    .command('address')
+    .description("correct an invitee's email address (learnt by phone, say); if the old one bounced, what bounced is sent again to the new one")
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the address in the sample')
+    .argument('<new-email>', 'the right address')
+    .action((survey: string, email: string, newEmail: string) => withDb((ctx) => addressCommand(ctx, survey, email, newEmail)));
 
   program
     .command('status')

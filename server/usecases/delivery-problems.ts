@@ -1,13 +1,16 @@
 // Why mail did not go out, summed up for the fieldwork manager (`survey schedule`, the dashboard):
 // per recipient domain and reply, so that one mail server turning away a whole organisation (a
 // spam filter, a full quota) stands out from a few mistyped addresses, and can be taken up with
-// its IT desk; and, once that is mended, sending it again (`survey retry`).
+// its IT desk; and, once that is mended, sending it again (`survey retry`). A mistyped or outdated
+// address, once the right one is known (from a phone call, say), is corrected with
+// `survey address`, which sends what bounced again to the new one.
 
 import type { Db } from '../db/connection.ts';
-import { unmarkBounced } from '../db/invitees.ts';
+import { findInviteeByEmail, unmarkBounced, type InviteeRow } from '../db/invitees.ts';
 import { requeueFailed, undeliveredInvitees, undeliveredMail } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { isClosed } from './answering.ts';
+import { isEmailAddress } from './import-frame.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface DeliveryProblem {
@@ -69,5 +72,23 @@ export async function retryUndelivered(db: Db, survey: SurveyRow, target: { doma
       requeued += await requeueFailed(trx, chunk, now);
     }
     return { unbounced, requeued };
+  });
+}
+
+/**
+ * Corrects an invitee's address. Mail still to go out goes to the new one (the sender reads the
+ * address when it sends); if the old one bounced, the invitee is invited again (started, if they
+ * had started) and the mail given up on there is queued again, due at once, in one transaction.
+ */
+export async function correctAddress(db: Db, survey: SurveyRow, invitee: InviteeRow, address: string, now: Date): Promise<RetryOutcome> {
+  if (isClosed(survey, now) || survey.purged_at !== null) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
+  const email = address.trim().toLowerCase();
+  if (!isEmailAddress(email)) throw new SurveyError(`"${address}" is not an email address`);
+  if (email === invitee.email) throw new SurveyError(`${invitee.email} is already the address of this invitee`);
+  if (await findInviteeByEmail(db, survey.id, email)) throw new SurveyError(`${email} is already invited to survey ${survey.id}, as someone else`);
+  return db.transaction().execute(async (trx) => {
+    await trx.updateTable('invitees').set({ email }).where('id', '=', invitee.id).execute();
+    if (invitee.state !== 'bounced') return { unbounced: 0, requeued: 0 };
+    return { unbounced: await unmarkBounced(trx, [invitee.id]), requeued: await requeueFailed(trx, [invitee.id], now) };
   });
 }

@@ -194,7 +194,7 @@ describe('phoning non-responders: survey call-list and survey code', () => {
     const base = JSON.parse(readFileSync(definition, 'utf8'));
     const file = join(dir, 'bellen.json');
     const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
-    writeFileSync(file, JSON.stringify({ ...base, id: 'bellen', questionnaire, calendar: { opens: `${yesterday}T00:00`, closes: 'P36D', mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] } }));
+    writeFileSync(file, JSON.stringify({ ...base, id: 'bellen', questionnaire, calendar: { opens: `${yesterday}T00:00`, closes: 'P36D', sendWindow: { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', until: '24:00' }, mailings: [{ id: 'invitation', kind: 'invitation', at: 'P0D' }] } }));
     const frame = join(dir, 'bellen.csv');
     writeFileSync(
       frame,
@@ -271,12 +271,37 @@ describe('phoning non-responders: survey call-list and survey code', () => {
     expect((await survey('code', 'bellen', 'niemand@x.nl')).err).toEqual(['niemand@x.nl is not invited to survey bellen']);
   });
 
+  it('corrects an address learnt on the phone, and sends what bounced again to the new one', async () => {
+    await db(async (d) => {
+      const t = (await findInviteeByEmail(d, 'bellen', 'terug@x.nl'))!;
+      const at = '2026-11-20T08:00:00.000Z';
+      await d.insertInto('outbox').values({ survey_id: 'bellen', invitee_id: t.id, mailing_id: 'invitation', status: 'failed', attempts: 1, next_attempt_at: at, created_at: at, last_error: '550 5.1.1 user unknown' }).execute();
+    });
+    const { code, out } = await survey('address', 'bellen', 'terug@x.nl', 'T.Terug@Epe.nl');
+    expect(code).toBe(0);
+    expect(out).toEqual(['terug@x.nl -> t.terug@epe.nl: no longer bounced; 1 mail queued again to the new address, going out on the next send within the send window']);
+    const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 't.terug@epe.nl')))!;
+    expect([invitee.state, invitee.bounced_on]).toEqual(['invited', null]);
+    expect((await survey('send', 'bellen')).code).toBe(0);
+    const sentTo = readdirSync(env.MAIL_DIR!).map((f) => /^To: (.*)$/m.exec(readFileSync(join(env.MAIL_DIR!, f), 'utf8'))![1]);
+    expect(sentTo).toContain('"T. Terug" <t.terug@epe.nl>');
+    expect(sentTo.join()).not.toContain('terug@x.nl');
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'address corrected').execute());
+    expect(logged).toEqual([{ action: 'address corrected', detail: `invitee ${invitee.id}` }]);
+
+    // Someone not bounced: mail still to go out follows the new address.
+    expect((await survey('address', 'bellen', 'a.aa@aalten.nl', 'aa@aalten.nl')).out).toEqual(['a.aa@aalten.nl -> aa@aalten.nl; mail still to go out goes to the new address']);
+    expect((await survey('address', 'bellen', 'b.bos@berkelland.nl', 'aa@aalten.nl')).err).toEqual(['aa@aalten.nl is already invited to survey bellen, as someone else']);
+    expect((await survey('address', 'bellen', 'b.bos@berkelland.nl', 'b.bos at berkelland')).err).toEqual(['"b.bos at berkelland" is not an email address']);
+  });
+
   it('refuses once fieldwork is over', async () => {
     await survey('close', 'bellen');
     for (const args of [['call-list', 'bellen'], ['code', 'bellen', 'bezig@x.nl']]) {
       const run = await survey(...args);
       expect([run.code, run.err]).toEqual([1, ['survey bellen is closed: nobody can respond any more']]);
     }
+    expect((await survey('address', 'bellen', 'terug@x.nl', 't.terug@epe.nl')).err).toEqual(['survey bellen is closed: no more mail goes out']);
   });
 });
 
