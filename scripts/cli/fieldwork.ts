@@ -20,6 +20,7 @@ import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame, isEmailAddress } from '../../server/usecases/import-frame.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
 import { callList, codeFor } from '../../server/usecases/call-list.ts';
+import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
@@ -114,6 +115,22 @@ function progressBar(ctx: CliContext) {
     if (line !== last) process.stderr.write(line + (done === total ? '\n' : ''));
     last = line;
   };
+}
+
+export async function listCommand(ctx: CliContext): Promise<number> {
+  const surveys = await surveyOverview(ctx.db, ctx.config.now());
+  if (surveys.length === 0) {
+    ctx.io.out('no surveys yet; create one with: survey create <definition.json>');
+    return 0;
+  }
+  const day = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+  const rows = surveys.map((s) => [s.id, s.stage, day(s.opensAt), day(new Date(s.closesAt.getTime() - 1)), String(s.invited), String(s.responses), s.title]);
+  const header = ['survey', 'stage', 'opens', 'open through', 'invited', 'responses', 'title'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : i === 4 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  ctx.io.out(line(header));
+  for (const r of rows) ctx.io.out(line(r));
+  return 0;
 }
 
 export async function importCommand(ctx: CliContext, surveyArg: string, file: string): Promise<number> {

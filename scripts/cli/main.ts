@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { addressCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -54,6 +54,11 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .description('create or update surveys from definition files (docs/fieldwork.md)')
     .argument('<definition...>', 'survey definition JSON files')
     .action((files: string[]) => withDb((ctx) => createCommand(ctx, files)));
+
+  program
+    .command('list')
+    .description('the surveys: stage (not-open, open, closed, purged), dates, invited and responses')
+    .action(() => withDb((ctx) => listCommand(ctx)));
 
   program
     .command('import')

@@ -93,6 +93,19 @@ async function importOnRealClock(id: string, calendar: { opens: string; sendWind
   expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
 }
 
+describe('survey list', () => {
+  it("shows each survey's stage, dates, invited and responses, also from the counts kept at purge", async () => {
+    await db((d) => d.updateTable('invitees').set({ state: 'submitted', submitted_on: '2024-06-05', counted_on: '2024-06-05' }).where('email', '=', 'b1@x.nl').execute());
+    expect((await survey('list')).out).toEqual([
+      'survey    stage   opens       open through  invited  responses  title',
+      'owb-2024  closed  2024-06-03  2024-07-09          6          1  Ondersteuningsteam Weerbaar Bestuur 2024',
+    ]);
+    await survey('close', 'owb-2024');
+    await survey('purge', 'owb-2024', '--yes');
+    expect((await survey('list')).out[1]).toBe('owb-2024  purged  2024-06-03  2024-07-09          6          1  Ondersteuningsteam Weerbaar Bestuur 2024');
+  });
+});
+
 describe('survey preview', () => {
   /** Every invitee's real code and link token: none may appear in a preview. */
   const realSecrets = () =>

@@ -203,6 +203,17 @@ describe('the dashboard', () => {
     expect(entries[0]!.slice(1)).toEqual(['an@bureau.test', 'export', 'owb-2024', 'csv, 6 responses']);
   });
 
+  it('lists a purged survey with the counts kept at purge, not as empty', async () => {
+    const people = ['p1@x.nl', 'p2@x.nl', 'p3@x.nl'].map((email) => ({ email, sample: { functie: 'raadslid' } }));
+    await server.survey('owb-2024', people, { id: 'owb-purged' });
+    expect((await survey('close', 'owb-purged')).code).toBe(0);
+    expect((await survey('purge', 'owb-purged', '--yes')).code).toBe(0);
+    const b = await signIn('fw@bureau.test');
+    await b.open('/admin');
+    const row = b.document().querySelectorAll('tbody tr').find((tr) => tr.text.includes('(owb-purged)'))!;
+    expect(row.querySelectorAll('td').map((td) => td.text)).toEqual(['contactgegevens verwijderd', '3', '0']);
+  });
+
   it('ends the session at sign-out and when the account is disabled', async () => {
     const b = await signIn('fw@bureau.test');
     await b.open('/admin');

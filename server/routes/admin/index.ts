@@ -12,6 +12,7 @@ import { verifyPassword } from '../../security/passwords.ts';
 import { buildDashboard, type Dashboard } from '../../usecases/dashboard.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
+import { surveyOverview } from '../../usecases/overview.ts';
 import { responseCurveSvg } from './response-curve-svg.ts';
 import { currentAccount, endAdminSession, startAdminSession } from './session.ts';
 
@@ -76,18 +77,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/admin', { preHandler: signedIn }, async (request, reply) => {
     const t = textOf(request);
-    const surveys = await app.db.selectFrom('surveys').selectAll().orderBy('opens_at', 'desc').execute();
-    const counts = await app.db
-      .selectFrom('invitees')
-      .select(['survey_id', (eb) => eb.fn.countAll<number>().as('invited'), (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'submitted').then(1).when('counted_on', 'is not', null).then(1).else(0).end()).as('responses')])
-      .groupBy('survey_id')
-      .execute();
-    const at = now().getTime();
-    const rows = surveys.map((s) => {
-      const c = counts.find((x) => x.survey_id === s.id);
-      const state = s.purged_at ? t.purged : s.closed_at || at >= Date.parse(s.closes_at) ? t.closed : at < Date.parse(s.opens_at) ? t.notYetOpen : t.open;
-      return { id: s.id, title: s.title, state, invited: Number(c?.invited ?? 0), responses: Number(c?.responses ?? 0) };
-    });
+    const stages = { 'not-open': t.notYetOpen, open: t.open, closed: t.closed, purged: t.purged };
+    const rows = (await surveyOverview(app.db, now())).map((s) => ({ id: s.id, title: s.title, state: stages[s.stage], invited: s.invited, responses: s.responses }));
     return reply.adminView('admin/surveys.hbs', { t, pageTitle: t.surveysTitle, account: view(request.account, t), csrfToken: reply.generateCsrf(), surveys: rows });
   });
 
