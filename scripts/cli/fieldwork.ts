@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../server/db/connection.ts';
-import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { findInviteeByEmail, type InviteeRow } from '../../server/db/invitees.ts';
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
@@ -83,6 +83,15 @@ async function resolveSurvey(ctx: CliContext, arg: string): Promise<SurveyRow | 
   const survey = await getSurvey(ctx.db, arg);
   if (!survey) ctx.io.err(`there is no survey "${arg}"; create one with: survey create <definition.json>`);
   return survey;
+}
+
+/** A survey (as resolveSurvey) and one of its invitees by address; says so if either is not there. */
+async function resolveInvitee(ctx: CliContext, surveyArg: string, email: string): Promise<{ survey: SurveyRow; invitee: InviteeRow } | undefined> {
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return undefined;
+  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
+  if (!invitee) ctx.io.err(`${email} is not invited to survey ${survey.id}`);
+  return invitee && { survey, invitee };
 }
 
 /** Creates or updates the survey of a definition file; returns its id, or undefined on problems. */
@@ -361,13 +370,9 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
     ctx.io.err(`unknown disposition "${disposition}": use not-eligible or refused`);
     return 2;
   }
-  const survey = await resolveSurvey(ctx, surveyArg);
-  if (!survey) return 1;
-  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
-  if (!invitee) {
-    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
-    return 1;
-  }
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
   const state = disposition === 'refused' ? 'refused' : 'not_eligible';
   const withdrawAnswers = options.withdrawAnswers === true;
   const { changed, withdrawn } = await recordDisposition(ctx.db, ctx.secrets, invitee, state, ctx.config.now(), { withdrawAnswers });
@@ -425,13 +430,9 @@ export async function callListCommand(ctx: CliContext, surveyArg: string, option
 }
 
 export async function codeCommand(ctx: CliContext, surveyArg: string, email: string): Promise<number> {
-  const survey = await resolveSurvey(ctx, surveyArg);
-  if (!survey) return 1;
-  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
-  if (!invitee) {
-    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
-    return 1;
-  }
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
   const { code, token } = codeFor(ctx.secrets, survey, invitee, ctx.config.now());
   const { publicUrl } = ctx.config;
   ctx.io.out(`${email} (${invitee.state}): type code ${formatCode(code)} at ${publicUrl}/, or open ${publicUrl}/s/${token}`);
@@ -442,13 +443,9 @@ export async function codeCommand(ctx: CliContext, surveyArg: string, email: str
 }
 
 export async function addressCommand(ctx: CliContext, surveyArg: string, email: string, newEmail: string): Promise<number> {
-  const survey = await resolveSurvey(ctx, surveyArg);
-  if (!survey) return 1;
-  const invitee = await findInviteeByEmail(ctx.db, survey.id, email);
-  if (!invitee) {
-    ctx.io.err(`${email} is not invited to survey ${survey.id}`);
-    return 1;
-  }
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
   const { unbounced, requeued } = await correctAddress(ctx.db, survey, invitee, newEmail, ctx.config.now());
   const corrected = newEmail.trim().toLowerCase();
   ctx.io.out(

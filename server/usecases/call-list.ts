@@ -78,7 +78,7 @@ export function codeFor(secrets: Secrets, survey: SurveyRow, invitee: InviteeRow
   if (over) throw new SurveyError(over);
   if (invitee.state === 'submitted') throw new SurveyError(`${invitee.email} has already completed the questionnaire`);
   if (invitee.state === 'not_eligible') throw new SurveyError(`${invitee.email} is marked not eligible; the code does not open the questionnaire`);
-  // A refusal is no bar: whoever changes their mind can take part (the questionnaire's first page
-  // asks them to confirm it).
+  // A refusal is no bar: whoever changes their mind can take part (the code then leads to a page
+  // that asks them to confirm it).
   return revealInvitation(secrets, invitee);
 }

@@ -68,7 +68,8 @@ export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan:
   return { definition, plan: planned.plan };
 }
 
-function domainOf(address: string): string {
+/** The domain of an address ("Naam <a@b.nl>" too), for Message-IDs. */
+export function domainOf(address: string): string {
   return /@([^>\s]+)>?\s*$/.exec(address)?.[1] ?? 'localhost';
 }
 

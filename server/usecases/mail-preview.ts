@@ -12,7 +12,7 @@ import { composeMessage } from '../mail/mime.ts';
 import { previewArgs } from '../mail/preview.ts';
 import type { MailTemplates } from '../mail/render.ts';
 import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
-import { planOf } from './fieldwork.ts';
+import { domainOf, planOf } from './fieldwork.ts';
 import { isEmailAddress } from './import-frame.ts';
 import { SurveyError } from './surveys.ts';
 
@@ -30,7 +30,7 @@ export function previewMailings(
   const { definition, plan } = planOf(survey);
   const mailings = options.mailingId === undefined ? plan.mailings : plan.mailings.filter((m) => m.id === options.mailingId);
   if (mailings.length === 0) throw new SurveyError(`survey ${survey.id} has no mailing "${options.mailingId}"; its mailings are ${plan.mailings.map((m) => m.id).join(', ')}`);
-  const domain = /@([^>\s]+)>?\s*$/.exec(definition.mail.from)?.[1] ?? 'localhost';
+  const domain = domainOf(definition.mail.from);
   return mailings.map((mailing) => {
     const rendered = templates.render({ ...previewArgs(definition, plan, mailing, { ...(options.invitee ? { invitee: options.invitee } : {}), publicUrl: options.publicUrl }), messageId: `<preview-${mailing.id}@${domain}>` });
     return { mailing, mail: { rendered, message: composeMessage(rendered, options.now) } };
@@ -43,12 +43,11 @@ export function previewMailings(
  */
 export async function sendTestMail(transport: MailTransport, preview: MailPreview, address: string, now: Date): Promise<void> {
   if (!isEmailAddress(address)) throw new SurveyError(`"${address}" is not an email address`);
-  const domain = /@([^>\s]+)$/.exec(preview.mail.rendered.messageId.replace(/>$/, ''))?.[1] ?? 'localhost';
   const rendered = {
     ...preview.mail.rendered,
     to: { name: '', address },
     subject: `[Test] ${preview.mail.rendered.subject}`,
-    messageId: `<test-${randomBytes(9).toString('base64url')}@${domain}>`,
+    messageId: `<test-${randomBytes(9).toString('base64url')}@${domainOf(preview.mail.rendered.from)}>`,
   };
   await transport.send({ rendered, message: composeMessage(rendered, now) });
 }
