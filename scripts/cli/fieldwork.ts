@@ -23,6 +23,7 @@ import { callList, codeFor } from '../../server/usecases/call-list.ts';
 import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
+import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
@@ -132,8 +133,8 @@ export async function listCommand(ctx: CliContext): Promise<number> {
     ctx.io.out('no surveys yet; create one with: survey create <definition.json>');
     return 0;
   }
-  const day = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
-  const rows = surveys.map((s) => [s.id, s.stage, day(s.opensAt), day(new Date(s.closesAt.getTime() - 1)), String(s.invited), String(s.responses), s.title]);
+  // The last day open: a survey that closes at midnight is open through the day before.
+  const rows = surveys.map((s) => [s.id, s.stage, amsterdamDate(s.opensAt), amsterdamDate(new Date(s.closesAt.getTime() - 1)), String(s.invited), String(s.responses), s.title]);
   const header = ['survey', 'stage', 'opens', 'open through', 'invited', 'responses', 'title'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : i === 4 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
