@@ -7,6 +7,7 @@ import * as counted from './0003_counted.ts';
 import * as admin from './0004_admin.ts';
 import * as overview from './0005_ledger_overview.ts';
 import * as settings from './0006_settings.ts';
+import * as calls from './0007_calls.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_admin': admin,
   '0005_ledger_overview': overview,
   '0006_settings': settings,
+  '0007_calls': calls,
 };
 
 export const migrationProvider: MigrationProvider = {

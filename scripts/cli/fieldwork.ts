@@ -19,7 +19,8 @@ import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame, isEmailAddress } from '../../server/usecases/import-frame.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
-import { callList, codeFor } from '../../server/usecases/call-list.ts';
+import { CALL_OUTCOMES, callList, codeFor, recordCall } from '../../server/usecases/phoning.ts';
+import type { CallOutcome } from '../../server/db/schema.ts';
 import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
@@ -416,17 +417,49 @@ export async function retryCommand(ctx: CliContext, surveyArg: string, options: 
   return 0;
 }
 
-export async function callListCommand(ctx: CliContext, surveyArg: string, options: { withPhone?: boolean; out?: string }): Promise<number> {
+export async function callListCommand(ctx: CliContext, surveyArg: string, options: { withPhone?: boolean; notCalledSince?: string; out?: string }): Promise<number> {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
-  const { csv, rows } = await callList(ctx.db, survey, ctx.config.now(), { withPhone: options.withPhone === true });
+  const { csv, rows } = await callList(ctx.db, survey, ctx.config.now(), {
+    withPhone: options.withPhone === true,
+    ...(options.notCalledSince !== undefined ? { notCalledSince: options.notCalledSince } : {}),
+  });
   if (options.out !== undefined) {
     // With a byte order mark: a spreadsheet then reads the accents in names as UTF-8.
     writeFileSync(options.out, `\uFEFF${csv}`);
-    ctx.io.out(`${options.out}: ${plural(rows, 'invitee', 'invitees')} to call (not responded${options.withPhone ? ', with a phone number' : ''}); no codes on it: read one out with survey code ${survey.id} <email>`);
+    const which = ['not responded', ...(options.withPhone ? ['with a phone number'] : []), ...(options.notCalledSince ? [`not called since ${options.notCalledSince} or due to be called back`] : [])];
+    ctx.io.out(`${options.out}: ${plural(rows, 'invitee', 'invitees')} to call (${which.join(', ')}); no codes on it: read one out with survey code ${survey.id} <email>`);
   } else ctx.io.out(csv.trimEnd());
   // Contact data leaves the system: noted, by count.
   await audit(ctx.db, { actor: cliActor(), action: 'call list', surveyId: survey.id, detail: plural(rows, 'invitee', 'invitees') }, ctx.config.now());
+  return 0;
+}
+
+export async function callCommand(ctx: CliContext, surveyArg: string, email: string, outcome: string, options: { callBack?: string; note?: string }): Promise<number> {
+  if (!(CALL_OUTCOMES as readonly string[]).includes(outcome)) {
+    ctx.io.err(`unknown call outcome "${outcome}": use ${CALL_OUTCOMES.join(', ')}`);
+    return 2;
+  }
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
+  const call = { outcome: outcome as CallOutcome, ...(options.callBack !== undefined ? { callBackOn: options.callBack } : {}), ...(options.note !== undefined ? { note: options.note } : {}) };
+  const { calls, stateBefore } = await recordCall(ctx.db, survey, invitee, call, ctx.config.now());
+  ctx.io.out(`${email}: ${outcome}${options.callBack ? `, call back on ${options.callBack}` : ''} (${plural(calls, 'call', 'calls')} so far)`);
+  if (stateBefore) {
+    const state = outcome === 'refused' ? 'refused' : 'not_eligible';
+    ctx.io.out(`${email}: ${stateBefore} -> ${state}; no more mail goes out to this address`);
+    if (await hasAnswersInProgress(ctx.db, ctx.secrets, { ...invitee, state })) {
+      ctx.io.out(
+        `${email} has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
+          `If the invitee asked for them to be deleted: survey mark ${survey.id} ${email} ${outcome} --withdraw-answers`,
+      );
+    }
+  } else if (invitee.state === 'refused' && outcome === 'will-respond') {
+    ctx.io.out(`they had said they do not take part: read out their code (survey code ${survey.id} ${email}); the questionnaire asks them to confirm that they do take part after all`);
+  }
+  // By invitee number, not address: the audit log outlives the contact data (survey purge).
+  await audit(ctx.db, { actor: cliActor(), action: 'call recorded', surveyId: survey.id, detail: `invitee ${invitee.id}: ${outcome}` }, ctx.config.now());
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { addressCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -110,11 +110,22 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
 
   program
     .command('call-list')
-    .description('the non-responders to phone (invited, started, or bounced), with their contact data and strata, as CSV; record outcomes with survey mark')
+    .description('the non-responders to phone (invited, started, or bounced), with their contact data, strata and earlier calls, as CSV; record each call with survey call')
     .argument('<survey>', 'survey id, or its definition file')
-    .option('--with-phone', 'only those with a phone number')
+    .option('--with-phone', 'only those with a phone number (that no call found wrong)')
+    .option('--not-called-since <date>', 'leave out whoever was called on or after this date (YYYY-MM-DD), unless a call back they asked for is due')
     .option('--out <file>', 'write the CSV to this file (with a byte order mark, for spreadsheets)')
-    .action((survey: string, options: { withPhone?: boolean; out?: string }) => withDb((ctx) => callListCommand(ctx, survey, options)));
+    .action((survey: string, options: { withPhone?: boolean; notCalledSince?: string; out?: string }) => withDb((ctx) => callListCommand(ctx, survey, options)));
+
+  program
+    .command('call')
+    .description('record a call to a non-responder and what it brought; refused and not-eligible also set their state, as survey mark does (noted in the audit log)')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the invitee')
+    .argument('<outcome>', 'no-answer, call-back, will-respond, wrong-number, refused or not-eligible')
+    .option('--call-back <date>', 'the date to call again (YYYY-MM-DD), with no-answer, call-back or will-respond')
+    .option('--note <text>', 'one line for the call room, at most 200 characters: when to call and whom to ask for, not what was said')
+    .action((survey: string, email: string, outcome: string, options: { callBack?: string; note?: string }) => withDb((ctx) => callCommand(ctx, survey, email, outcome, options)));
 
   program
     .command('code')

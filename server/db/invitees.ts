@@ -90,13 +90,16 @@ export async function markSubmitted(db: Db, id: number, on: string): Promise<boo
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Opt-out: only someone who has not submitted can refuse. */
+/**
+ * Opt-out, or a refusal by phone or letter: only someone who has not submitted can refuse, also
+ * someone whose address bounced (reached by phone, or by the link of a mail that did arrive).
+ */
 export async function markRefused(db: Db, id: number, on: string): Promise<boolean> {
   const result = await db
     .updateTable('invitees')
     .set({ state: 'refused', refused_on: on })
     .where('id', '=', id)
-    .where('state', 'in', ['invited', 'started'] satisfies InviteeState[])
+    .where('state', 'in', ['invited', 'started', 'bounced'] satisfies InviteeState[])
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

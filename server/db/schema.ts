@@ -144,6 +144,20 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export type CallOutcome = 'no-answer' | 'call-back' | 'will-respond' | 'wrong-number' | 'refused' | 'not-eligible';
+
+/** A call to a non-responder and what it brought. */
+export interface CallTable {
+  id: Generated<number>;
+  survey_id: string;
+  invitee_id: number;
+  /** A date only (YYYY-MM-DD, Europe/Amsterdam), like the rest of the ledger. */
+  called_on: string;
+  outcome: CallOutcome;
+  call_back_on: string | null;
+  note: string | null;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -161,4 +175,5 @@ export interface Database {
   admin_sessions: AdminSessionTable;
   audit_log: AuditLogTable;
   settings: SettingTable;
+  calls: CallTable;
 }

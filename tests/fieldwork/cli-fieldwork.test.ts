@@ -201,7 +201,7 @@ describe('survey preview', () => {
   });
 });
 
-describe('phoning non-responders: survey call-list and survey code', () => {
+describe('phoning non-responders: survey call-list, call and code', () => {
   beforeEach(async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
     const base = JSON.parse(readFileSync(definition, 'utf8'));
@@ -241,12 +241,12 @@ describe('phoning non-responders: survey call-list and survey code', () => {
     const { code, out } = await survey('call-list', 'bellen');
     expect(code).toBe(0);
     expect(out.join('\n').split('\n')).toEqual([
-      'functie;organisation;name;salutation;email;phone;state;opened_on;started_on;bounced_on;mails_sent;last_mail_on',
-      'burgemeester;Gemeente Berkelland;B. Bos;;b.bos@berkelland.nl;;invited;;;;0;',
-      'raadslid;Gemeente Ede;Ö. Bezig;;bezig@x.nl;06 3333 3333;started;2026-11-20;2026-11-20;;0;',
-      'raadslid;Gemeente Epe;T. Terug;;terug@x.nl;06 4444 4444;bounced;;;2026-11-20;0;',
-      'wethouder;Gemeente Aalten;A. Aa;;a.aa@aalten.nl;0543 493 200;invited;;;;0;',
-      'wethouder;Gemeente Zwolle;W. Wit;;w.wit@zwolle.nl;038 498 9111;invited;;;;1;2026-11-20',
+      'functie;organisation;name;salutation;email;phone;state;opened_on;started_on;bounced_on;mails_sent;last_mail_on;calls;last_call_on;last_call;call_back_on;note',
+      'burgemeester;Gemeente Berkelland;B. Bos;;b.bos@berkelland.nl;;invited;;;;0;;0;;;;',
+      'raadslid;Gemeente Ede;Ö. Bezig;;bezig@x.nl;06 3333 3333;started;2026-11-20;2026-11-20;;0;;0;;;;',
+      'raadslid;Gemeente Epe;T. Terug;;terug@x.nl;06 4444 4444;bounced;;;2026-11-20;0;;0;;;;',
+      'wethouder;Gemeente Aalten;A. Aa;;a.aa@aalten.nl;0543 493 200;invited;;;;0;;0;;;;',
+      'wethouder;Gemeente Zwolle;W. Wit;;w.wit@zwolle.nl;038 498 9111;invited;;;;1;2026-11-20;0;;;;',
     ]);
     const codes = await db(async (d) => {
       const secrets = createSecrets(env.SERVER_SECRET!);
@@ -308,13 +308,109 @@ describe('phoning non-responders: survey call-list and survey code', () => {
     expect((await survey('address', 'bellen', 'b.bos@berkelland.nl', 'b.bos at berkelland')).err).toEqual(['"b.bos at berkelland" is not an email address']);
   });
 
-  it('refuses once fieldwork is over', async () => {
+  it('records what each call brought, and the call list shows the last one and how many there were', async () => {
+    const today = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const later = new Date(Date.now() + 3 * 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    expect((await survey('call', 'bellen', 'w.wit@zwolle.nl', 'no-answer')).out).toEqual(['w.wit@zwolle.nl: no-answer (1 call so far)']);
+    const again = await survey('call', 'bellen', 'w.wit@zwolle.nl', 'call-back', '--call-back', later, '--note', 'via de secretaresse; na 14 uur');
+    expect([again.code, again.out]).toEqual([0, [`w.wit@zwolle.nl: call-back, call back on ${later} (2 calls so far)`]]);
+    expect((await survey('call', 'bellen', 'a.aa@aalten.nl', 'will-respond')).code).toBe(0);
+    expect((await survey('call', 'bellen', 'bezig@x.nl', 'wrong-number')).code).toBe(0);
+
+    const list = (await survey('call-list', 'bellen')).out.join('\n').split('\n');
+    expect(list.find((l) => l.includes('w.wit@'))).toBe(`wethouder;Gemeente Zwolle;W. Wit;;w.wit@zwolle.nl;038 498 9111;invited;;;;1;2026-11-20;2;${today};call-back;${later};via de secretaresse; na 14 uur`.replace('via de secretaresse; na 14 uur', '"via de secretaresse; na 14 uur"'));
+    expect(list.find((l) => l.includes('a.aa@'))).toBe(`wethouder;Gemeente Aalten;A. Aa;;a.aa@aalten.nl;0543 493 200;invited;;;;0;;1;${today};will-respond;;`);
+    // A number found wrong is no use to a caller.
+    const withPhone = (await survey('call-list', 'bellen', '--with-phone')).out.join('\n');
+    expect(withPhone).not.toContain('bezig@x.nl');
+    expect(withPhone).toContain('terug@x.nl');
+
+    const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl')))!;
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'call recorded').orderBy('id').limit(2).execute());
+    expect(logged).toEqual([
+      { action: 'call recorded', detail: `invitee ${invitee.id}: no-answer` },
+      { action: 'call recorded', detail: `invitee ${invitee.id}: call-back` },
+    ]);
+  });
+
+  it('leaves out, for a second round, whoever was called since a date, unless their call back is due', async () => {
+    const today = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const later = new Date(Date.now() + 3 * 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    await survey('call', 'bellen', 'w.wit@zwolle.nl', 'no-answer');
+    await survey('call', 'bellen', 'a.aa@aalten.nl', 'call-back', '--call-back', today);
+    await survey('call', 'bellen', 'bezig@x.nl', 'call-back', '--call-back', later);
+    const emails = (out: string[]) => out.slice(1).map((l) => l.split(';')[4]);
+    const round = await survey('call-list', 'bellen', '--not-called-since', today);
+    expect(emails(round.out.join('\n').split('\n'))).toEqual(['b.bos@berkelland.nl', 'terug@x.nl', 'a.aa@aalten.nl']);
+    // Called before the date: on the list again.
+    expect(emails((await survey('call-list', 'bellen', '--not-called-since', later)).out.join('\n').split('\n'))).toHaveLength(5);
+    const bad = await survey('call-list', 'bellen', '--not-called-since', '23-11-2026');
+    expect([bad.code, bad.err]).toEqual([1, ['"23-11-2026" is not a date (YYYY-MM-DD)']]);
+  });
+
+  it('records a refusal or not eligible heard on the phone, also from someone whose address bounced', async () => {
+    await answerFirstPage('bellen', 'bezig@x.nl');
+    const refused = await survey('call', 'bellen', 'bezig@x.nl', 'refused');
+    expect(refused.code).toBe(0);
+    expect(refused.out.slice(0, 2)).toEqual(['bezig@x.nl: refused (1 call so far)', 'bezig@x.nl: started -> refused; no more mail goes out to this address']);
+    expect(refused.out[2]).toMatch(/^bezig@x.nl has answered part of the questionnaire: .* survey mark bellen bezig@x.nl refused --withdraw-answers$/);
+    expect((await survey('call', 'bellen', 'terug@x.nl', 'refused')).out[1]).toBe('terug@x.nl: bounced -> refused; no more mail goes out to this address');
+    expect((await survey('call', 'bellen', 'a.aa@aalten.nl', 'not-eligible', '--note', 'sinds oktober geen wethouder meer')).out[1]).toBe('a.aa@aalten.nl: invited -> not_eligible; no more mail goes out to this address');
+    const states = await db((d) => d.selectFrom('invitees').select(['email', 'state']).where('email', 'in', ['bezig@x.nl', 'terug@x.nl', 'a.aa@aalten.nl']).orderBy('email').execute());
+    expect(states).toEqual([
+      { email: 'a.aa@aalten.nl', state: 'not_eligible' },
+      { email: 'bezig@x.nl', state: 'refused' },
+      { email: 'terug@x.nl', state: 'refused' },
+    ]);
+    const list = (await survey('call-list', 'bellen')).out.join('\n');
+    for (const email of ['bezig@x.nl', 'terug@x.nl', 'a.aa@aalten.nl']) expect(list).not.toContain(email);
+
+    // Someone who refused and now says they will respond after all: their code, and a word on what they will see.
+    expect((await survey('call', 'bellen', 'nee@x.nl', 'will-respond')).out[1]).toBe(
+      'they had said they do not take part: read out their code (survey code bellen nee@x.nl); the questionnaire asks them to confirm that they do take part after all',
+    );
+    // Refusing twice changes nothing, and records no call.
+    const twice = await survey('call', 'bellen', 'terug@x.nl', 'refused');
+    expect([twice.code, twice.err]).toEqual([1, ['terug@x.nl is refused; cannot mark refused']]);
+    const calls = await db((d) => d.selectFrom('calls as c').innerJoin('invitees as i', 'i.id', 'c.invitee_id').select(['i.email', 'c.outcome', 'c.note']).orderBy('c.id').execute());
+    expect(calls).toEqual([
+      { email: 'bezig@x.nl', outcome: 'refused', note: null },
+      { email: 'terug@x.nl', outcome: 'refused', note: null },
+      { email: 'a.aa@aalten.nl', outcome: 'not-eligible', note: 'sinds oktober geen wethouder meer' },
+      { email: 'nee@x.nl', outcome: 'will-respond', note: null },
+    ]);
+  });
+
+  it('says what is wrong with a call, and records nothing', async () => {
+    const yesterday = new Date(Date.now() - 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
+    const cases: [string[], number, string][] = [
+      [['w.wit@zwolle.nl', 'voicemail'], 2, 'unknown call outcome "voicemail": use no-answer, call-back, will-respond, wrong-number, refused, not-eligible'],
+      [['w.wit@zwolle.nl', 'call-back', '--call-back', '2026-02-30'], 1, '"2026-02-30" is not a date (YYYY-MM-DD)'],
+      [['w.wit@zwolle.nl', 'call-back', '--call-back', yesterday], 1, `the date to call back on, ${yesterday}, has passed`],
+      [['w.wit@zwolle.nl', 'wrong-number', '--call-back', '2099-01-01'], 1, 'a date to call back on goes with no-answer, call-back, will-respond, not with wrong-number'],
+      [['w.wit@zwolle.nl', 'no-answer', '--note', 'regel 1\nregel 2'], 1, 'the note contains a line break or control character: it is one line in the call list'],
+      [['w.wit@zwolle.nl', 'no-answer', '--note', 'x'.repeat(201)], 1, 'the note is 201 characters; at most 200: when to call and whom to ask for, not what was said'],
+      [['klaar@x.nl', 'no-answer'], 1, 'klaar@x.nl has already completed the questionnaire'],
+      [['weg@x.nl', 'will-respond'], 1, 'weg@x.nl is marked not eligible'],
+      [['niemand@x.nl', 'no-answer'], 1, 'niemand@x.nl is not invited to survey bellen'],
+    ];
+    for (const [args, code, err] of cases) {
+      const run = await survey('call', 'bellen', ...args);
+      expect([run.code, run.err], args.join(' ')).toEqual([code, [err]]);
+    }
+    expect(await db((d) => d.selectFrom('calls').selectAll().execute())).toEqual([]);
+  });
+
+  it('refuses once fieldwork is over, and purge removes the calls with the rest of the contact data', async () => {
+    await survey('call', 'bellen', 'w.wit@zwolle.nl', 'no-answer', '--note', 'morgen na 10 uur');
     await survey('close', 'bellen');
-    for (const args of [['call-list', 'bellen'], ['code', 'bellen', 'bezig@x.nl']]) {
+    for (const args of [['call-list', 'bellen'], ['code', 'bellen', 'bezig@x.nl'], ['call', 'bellen', 'bezig@x.nl', 'no-answer']]) {
       const run = await survey(...args);
       expect([run.code, run.err]).toEqual([1, ['survey bellen is closed: nobody can respond any more']]);
     }
     expect((await survey('address', 'bellen', 'terug@x.nl', 't.terug@epe.nl')).err).toEqual(['survey bellen is closed: no more mail goes out']);
+    expect((await survey('purge', 'bellen', '--yes')).code).toBe(0);
+    expect(await db((d) => d.selectFrom('calls').selectAll().execute())).toEqual([]);
   });
 });
 

@@ -590,6 +590,16 @@ describe('dates and opting out', () => {
     expect(await listDrafts(server.app.db, 'owb-2024')).toHaveLength(1);
     expect(await closeAndCountPartial()).toBe(1);
   });
+
+  it('takes an opt-out from someone whose address has since bounced: a refusal, not a bounce', async () => {
+    // The invitation arrived; a later reminder bounced (mailbox full for good, say); then the
+    // person follows the opt-out link in the invitation.
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    await server.app.db.updateTable('invitees').set({ state: 'bounced', bounced_on: '2024-06-11' }).where('id', '=', 1).execute();
+    await server.app.inject({ method: 'POST', url: `/optout/${invite!.token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    const invitee = (await getInvitee(server.app.db, 1))!;
+    expect([invitee.state, invitee.refused_on]).toEqual(['refused', '2024-06-03']);
+  });
 });
 
 /** Closes the test survey; returns how many unfinished questionnaires became partial responses. */
