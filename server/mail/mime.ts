@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp/index.js';
+import { parseAddress } from '../domain/survey/addresses.ts';
 import type { RenderedMail } from './render.ts';
 
 /**
@@ -74,12 +75,6 @@ export function asciiDomain(address: string): string {
   const domain = address.slice(at + 1);
   if (at < 0 || /^[\x20-\x7e]*$/.test(domain)) return address;
   return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`;
-}
-
-/** Splits "Name <address>" or a bare address. */
-export function parseAddress(text: string): { name: string; address: string } {
-  const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(text);
-  return m ? { name: m[1]!.replace(/^"(.*)"$/, '$1'), address: m[2]! } : { name: '', address: text.trim() };
 }
 
 // Plain ASCII in lines of at most 998 octets may go as it is (7bit, RFC 5322), which is what

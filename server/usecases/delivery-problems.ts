@@ -10,7 +10,7 @@ import { findInviteeByEmail, unmarkBounced, type InviteeRow } from '../db/invite
 import { requeueFailed, undeliveredInvitees, undeliveredMail } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { isClosed } from './answering.ts';
-import { isEmailAddress } from './import-frame.ts';
+import { isEmailAddress } from '../domain/survey/addresses.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface DeliveryProblem {

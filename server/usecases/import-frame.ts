@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/connection.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import type { CompiledMember, Questionnaire } from '../domain/questionnaire/index.ts';
+import { isEmailAddress } from '../domain/survey/addresses.ts';
 import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { secretsMadeHere, secretsMadeOnWorker } from './invitation-secrets.ts';
@@ -22,13 +23,6 @@ export interface ImportResult {
   rows: number;
   added: number;
   existing: number;
-}
-
-const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)*\.[A-Za-z]{2,}$/;
-
-/** An address as the sample frame accepts it. */
-export function isEmailAddress(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value);
 }
 
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -13,7 +13,7 @@ import { previewArgs } from '../mail/preview.ts';
 import type { MailTemplates } from '../mail/render.ts';
 import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
 import { domainOf, planOf } from './fieldwork.ts';
-import { isEmailAddress } from './import-frame.ts';
+import { isEmailAddress } from '../domain/survey/addresses.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface MailPreview {

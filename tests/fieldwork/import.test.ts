@@ -204,6 +204,21 @@ describe('survey create', () => {
     expect(err[0]).toMatch(/def\.json: \$\.questionnaire: in questionnaire \.\.\/nowhere\.json: cannot read/);
   });
 
+  it('accepts as sender and reply address only what the sender can put in a header', async () => {
+    const def = JSON.parse(readFileSync(definition, 'utf8'));
+    const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
+    const withFrom = (from: string) => frame('from.json', JSON.stringify({ ...def, questionnaire, mail: { ...def.mail, from, replyTo: from } }));
+    for (const from of ['Onderzoek <onderzoek@localhost>', 'Onderzoek <onderzoek@bureau.nl', 'onderzoek@bureau.nl>', 'Onderzoek <<onderzoek@bureau.nl>', 'onder zoek@bureau.nl', 'Onderzoek <onderzoek@bureau.n>']) {
+      const { code, err } = await survey('create', withFrom(from));
+      expect(code, from).toBe(1);
+      expect(err, from).toEqual([`${join(dir, 'from.json')}: $.mail.from: "${from}" is not an address such as "Naam <adres@domein.nl>"`, `${join(dir, 'from.json')}: $.mail.replyTo: "${from}" is not an address such as "Naam <adres@domein.nl>"`]);
+    }
+    for (const from of ['"Bureau, afdeling Onderzoek" <onderzoek@bureau.nl>', 'onderzoek@bureau.nl', 'Onderzoeksbureau Ümit <o.umit@sub.bureau.example>']) {
+      const { code, err } = await survey('create', withFrom(from));
+      expect(code, `${from}: ${err.join('\n')}`).toBe(0);
+    }
+  });
+
   it('refuses to change the questionnaire of a survey once its first mail went out', async () => {
     const db = await openDatabase(env.DATABASE_PATH!);
     await db.updateTable('surveys').set({ frozen_at: '2024-06-03T07:00:00.000Z' }).execute();

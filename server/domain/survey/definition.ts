@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { zodProblems, type Questionnaire } from '../questionnaire/index.ts';
 import type { Problem } from '../questionnaire/problems.ts';
+import { isMailbox } from './addresses.ts';
 import { CalendarSchema, planCalendar, type Plan } from './calendar.ts';
 
 const FieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a column name starts with a letter and holds only letters, digits and _');
@@ -72,8 +73,6 @@ export function sampleColumns(def: SurveyDefinition, q: Questionnaire): string[]
   return [...new Set([...q.sample.keys(), ...def.sample.strata, ...def.sample.carry])];
 }
 
-const ADDRESS = /^(?:[^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/;
-
 /**
  * Validates a parsed definition against its questionnaire. `templateExists` tells whether an
  * email template is available (the caller knows where templates live).
@@ -111,7 +110,7 @@ export function checkSurveyDefinition(
   }
   for (const key of ['from', 'replyTo'] as const) {
     const value = def.mail[key];
-    if (value !== undefined && !ADDRESS.test(value)) problems.push({ path: ['mail', key], message: `"${value}" is not an address such as "Naam <adres@domein.nl>"` });
+    if (value !== undefined && !isMailbox(value)) problems.push({ path: ['mail', key], message: `"${value}" is not an address such as "Naam <adres@domein.nl>"` });
   }
   const planned = planCalendar(def.calendar);
   if (!planned.ok) problems.push(...planned.problems);
