@@ -16,7 +16,7 @@ import { MailUnavailableError } from '../../server/mail/transport.ts';
 import { createSecrets, type Secrets } from '../../server/security/secrets.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
-import type { PlannedMailing } from '../../server/domain/survey/calendar.ts';
+import { partOfSample, type PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { isEmailAddress } from '../../server/domain/survey/addresses.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
@@ -195,6 +195,7 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   io.out(`${'mailing'.padEnd(12)} ${'kind'.padEnd(11)} ${'planned'.padEnd(24)} status`);
   for (const m of plan.mailings) {
     io.out(`${m.id.padEnd(12)} ${m.kind.padEnd(11)} ${when(m.sendAt, tz).padEnd(24)} ${status(m)}`);
+    if (m.only) io.out(`${''.padEnd(37)}(only for ${partOfSample(m.only)})`);
     for (const move of m.moves) io.out(`${''.padEnd(37)}(${move})`);
   }
   const problems = await deliveryProblems(db, survey.id);

@@ -16,16 +16,21 @@ export const ELIGIBLE: Record<'invitation' | 'reminder', InviteeState[]> = {
   reminder: ['invited', 'started'],
 };
 
-type MailingRef = { id: string; kind: 'invitation' | 'reminder'; sendAt: Date };
+type MailingRef = { id: string; kind: 'invitation' | 'reminder'; sendAt: Date; only?: Record<string, string[]> };
 
 /**
  * Who a mailing goes to if it is queued now: invitees in a state it may reach, not queued for it
  * yet, and for a reminder only those whose invitation went out before the reminder was planned
- * (someone imported late gets the invitation, not a reminder). The one rule behind queueing and
- * behind every "would reach" count.
+ * (someone imported late gets the invitation, not a reminder), and, for a reminder to part of the
+ * sample, only those with the values it names. The one rule behind queueing and behind every
+ * "would reach" count.
  */
 function audience(db: Db, surveyId: string, mailing: MailingRef, invitationId: string, { noneQueued = false } = {}) {
   let q = db.selectFrom('invitees as i').where('i.survey_id', '=', surveyId).where('i.state', 'in', ELIGIBLE[mailing.kind]);
+  for (const [field, values] of Object.entries(mailing.only ?? {})) {
+    // The field quoted in the JSON path, so that a column name with a dot or a space is one key.
+    q = q.where(sql<string>`json_extract(i.sample, ${`$."${field}"`})`, 'in', values);
+  }
   // Skipped when the caller knows nothing is queued for the mailing: it costs a lookup per invitee.
   if (!noneQueued) q = q.where((w) => w.not(w.exists(w.selectFrom('outbox as queued').select('queued.id').whereRef('queued.invitee_id', '=', 'i.id').where('queued.mailing_id', '=', mailing.id))));
   if (mailing.kind === 'reminder') {

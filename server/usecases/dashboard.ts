@@ -35,6 +35,8 @@ export interface MailingState {
   kind: 'invitation' | 'reminder';
   sendAt: Date;
   moves: string[];
+  /** A reminder for part of the sample: the values each field must have. */
+  only: Record<string, string[]> | undefined;
   outbox: Partial<Record<'pending' | 'sending' | 'sent' | 'skipped' | 'failed', number>>;
   /** Not queued yet: how many it would reach if it went out now. */
   reach: number | undefined;
@@ -82,6 +84,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       kind: m.kind,
       sendAt: m.sendAt,
       moves: m.moves,
+      only: m.only,
       outbox: Object.fromEntries(rows.map((r) => [r.status, r.n])),
       reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
     });

@@ -82,6 +82,25 @@ describe('survey schedule', () => {
     expect(row(after, 'wethouder')).toEqual([0, 1, 1]);
     expect(row(after, 'total')).toEqual([2, 2, 2]);
   });
+
+  it('names the part of the sample a reminder is for, and counts only that part', async () => {
+    const base = JSON.parse(readFileSync(definition, 'utf8'));
+    const mailings = base.calendar.mailings.map((m: { id: string }) => (m.id === 'reminder2' ? { ...m, only: { functie: ['wethouder'] } } : m));
+    const file = join(dir, 'owb-targeted.json');
+    writeFileSync(file, JSON.stringify({ ...base, questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname, calendar: { ...base.calendar, mailings } }));
+    expect((await survey('create', file)).code).toBe(0);
+    await db(async (d) => {
+      const at = '2024-06-03T07:05:00.000Z';
+      const ids = (await d.selectFrom('invitees').select('id').where('email', 'in', ['b1@x.nl', 'w1@x.nl']).execute()).map((i) => i.id);
+      await d.insertInto('outbox').values(ids.map((id) => ({ survey_id: 'owb-2024', invitee_id: id, mailing_id: 'invitation', status: 'sent' as const, attempts: 1, next_attempt_at: at, created_at: at, sent_at: at }))).execute();
+    });
+    const { out } = await survey('schedule', 'owb-2024');
+    const at = out.findIndex((l) => l.startsWith('reminder2'));
+    expect(out[at + 1]!.trim()).toBe('(only for functie: wethouder)');
+    const row = (name: string) => out.find((l) => l.startsWith(name))!.split(/\s+/).slice(1).map(Number);
+    expect(row('burgemeester')).toEqual([1, 1, 0]);
+    expect(row('wethouder')).toEqual([0, 1, 1]);
+  });
 });
 
 /** A survey like OWB 2024 with one invitation at opening, for `survey send` on the real clock; the frame imported. */

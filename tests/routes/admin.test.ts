@@ -35,7 +35,11 @@ beforeAll(async () => {
   // Six mayors (five respond) and two aldermen (one responds): the aldermen are a small stratum.
   const people = [...Array.from({ length: 6 }, (_, i) => ({ email: `b${i}@x.test`, sample: { functie: 'burgemeester' } })), ...Array.from({ length: 2 }, (_, i) => ({ email: `w${i}@x.test`, sample: { functie: 'wethouder' } }))];
   const weighting = { cells: [{ by: ['functie'] }], target: 'population', population: [{ cell: { functie: 'burgemeester' }, size: 342 }, { cell: { functie: 'wethouder' }, size: 1311 }] };
-  const invites = await server.survey('owb-2024', people, { strata: ['functie'], carry: ['functie'], extra: { weighting } });
+  const mailings = [
+    { id: 'invitation', kind: 'invitation', at: 'P0D' },
+    { id: 'reminder1', kind: 'reminder', at: 'P7D', only: { functie: ['wethouder'] } },
+  ];
+  const invites = await server.survey('owb-2024', people, { strata: ['functie'], carry: ['functie'], extra: { weighting }, calendar: { mailings } });
   for (const i of [0, 1, 2, 3, 4, 6]) {
     const b = server.browser();
     await b.open(`/s/${invites[i]!.token}`);
@@ -150,7 +154,11 @@ describe('the dashboard', () => {
     expect(text(b)).toContain('Geen verloop getoond voor strata met minder dan 5 reacties: wethouder.');
     const mailings = doc.querySelectorAll('#mailings-title + .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.replace(/\s+/g, ' ').trim()));
     // Not queued yet: it would reach the two who have not responded (a count below k).
-    expect(mailings).toEqual([['invitation (invitation)', 'ma 3 jun 2024, 00:00', 'nog te verzenden', '<5']]);
+    // A reminder for part of the sample says which part; it reaches nobody before the invitation went out.
+    expect(mailings).toEqual([
+      ['invitation (invitation)', 'ma 3 jun 2024, 00:00', 'nog te verzenden', '<5'],
+      ['reminder1 (reminder) alleen voor functie: wethouder', 'ma 10 jun 2024, 00:00', 'nog te verzenden', '0'],
+    ]);
     expect(text(b)).toContain('Exports zijn er alleen voor de rol analist.');
     // Weights from counts: population share / response share; the small cell shows no weight.
     const weights = doc.querySelectorAll('#weights-title ~ .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.trim()));

@@ -21,6 +21,10 @@ export const Mailing = z.strictObject({
   at: Moment,
   template: z.string().regex(/^[a-z][a-z0-9_-]*$/).optional().describe('Template name in templates/email/ (default: the mailing id).'),
   subject: z.string().min(1).optional().describe('Subject line; merge fields as in the templates, e.g. {{surveyTitle}}.'),
+  only: z
+    .record(z.string(), z.array(z.string().min(1)).min(1))
+    .optional()
+    .describe('A reminder for part of the sample: only invitees with one of these values in each field named, e.g. {"functie": ["raadslid"]} for a stratum whose response lags.'),
 });
 
 export const DEFAULT_SEND_WINDOW = { days: ['mon', 'tue', 'wed', 'thu', 'fri'] as (typeof WEEKDAYS)[number][], from: '09:00', until: '17:00' };
@@ -58,6 +62,8 @@ export interface PlannedMailing {
   kind: 'invitation' | 'reminder';
   template: string;
   subject: string | undefined;
+  /** A reminder for part of the sample: the values each sample field must have. */
+  only?: Record<string, string[]>;
   requestedAt: Date;
   sendAt: Date;
   /** Why sendAt differs from requestedAt, in order. */
@@ -69,6 +75,13 @@ export interface Plan {
   opensAt: Date;
   closesAt: Date;
   mailings: PlannedMailing[];
+}
+
+/** A reminder's part of the sample as text: "functie: raadslid, statenlid; laag: gemeente". */
+export function partOfSample(only: Record<string, string[]>): string {
+  return Object.entries(only)
+    .map(([field, values]) => `${field}: ${values.join(', ')}`)
+    .join('; ');
 }
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -186,7 +199,9 @@ export function planCalendar(calendar: Calendar, path: (string | number)[] = ['c
     const sendAt = fromWallTime(wall, tz);
     if (sendAt < opensAt) problems.push({ path: [...where, 'at'], message: `mailing "${m.id}" would go out before the survey opens` });
     if (sendAt >= closesAt) problems.push({ path: [...where, 'at'], message: `mailing "${m.id}" would go out after the survey closes` });
-    mailings.push({ id: m.id, kind: m.kind, template: m.template ?? m.id, subject: m.subject, requestedAt: fromWallTime(requested, tz), sendAt, moves });
+    if (m.only && m.kind !== 'reminder') problems.push({ path: [...where, 'only'], message: 'only a reminder can go to part of the sample: the invitation goes to everyone invited' });
+    else if (m.only && Object.keys(m.only).length === 0) problems.push({ path: [...where, 'only'], message: 'name at least one sample field, e.g. {"functie": ["raadslid"]}, or leave "only" out' });
+    mailings.push({ id: m.id, kind: m.kind, template: m.template ?? m.id, subject: m.subject, ...(m.only ? { only: m.only } : {}), requestedAt: fromWallTime(requested, tz), sendAt, moves });
   });
   const invitations = mailings.filter((m) => m.kind === 'invitation');
   if (invitations.length !== 1) problems.push({ path: [...path, 'mailings'], message: `there must be exactly one invitation mailing (found ${invitations.length})` });

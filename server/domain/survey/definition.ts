@@ -115,6 +115,17 @@ export function checkSurveyDefinition(
   const planned = planCalendar(def.calendar);
   if (!planned.ok) problems.push(...planned.problems);
   def.calendar.mailings.forEach((m, i) => {
+    for (const [field, values] of Object.entries(m.only ?? {})) {
+      const path = ['calendar', 'mailings', i, 'only', field];
+      if (!columns.includes(field)) {
+        problems.push({ path, message: `"${field}" is not a sample field (${columns.join(', ') || 'none'})` });
+        continue;
+      }
+      const options = q.sample.get(field)?.options.map((o) => o.code);
+      values.forEach((value, j) => {
+        if (options && options.length > 0 && !options.includes(value)) problems.push({ path: [...path, j], message: `"${value}" is not a value of ${field} (${options.join(', ')})` });
+      });
+    }
     const template = m.template ?? m.id;
     if (!templateExists(template)) problems.push({ path: ['calendar', 'mailings', i, m.template ? 'template' : 'id'], message: `there is no email template "${template}" (templates/email/${template}.html.hbs and .txt.hbs)` });
   });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { findAccount, type AdminAccount } from '../../db/admin-accounts.ts';
 import { audit, recentAudit } from '../../db/audit.ts';
 import { getSurvey } from '../../db/surveys.ts';
+import { partOfSample } from '../../domain/survey/calendar.ts';
 import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { verifyPassword } from '../../security/passwords.ts';
@@ -179,6 +180,7 @@ function dashboardView(d: Dashboard, t: AdminText) {
       kind: m.kind,
       planned: when(m.sendAt),
       moves: m.moves,
+      only: m.only ? `${t.onlyFor} ${partOfSample(m.only)}` : undefined,
       status: (['sent', 'pending', 'sending', 'skipped', 'failed'] as const).filter((s) => m.outbox[s]).map((s) => `${t[s === 'sending' ? 'pending' : s]} ${shownCount(m.outbox[s]!, k)}`).join(', ') || t.upcoming,
       reach: m.reach === undefined ? '' : shownCount(m.reach, k),
     })),
