@@ -437,7 +437,7 @@ export async function callListCommand(ctx: CliContext, surveyArg: string, option
   return 0;
 }
 
-export async function callCommand(ctx: CliContext, surveyArg: string, email: string, outcome: string, options: { callBack?: string; note?: string }): Promise<number> {
+export async function callCommand(ctx: CliContext, surveyArg: string, email: string, outcome: string, options: { callBack?: string; note?: string; phone?: string }): Promise<number> {
   if (!(CALL_OUTCOMES as readonly string[]).includes(outcome)) {
     ctx.io.err(`unknown call outcome "${outcome}": use ${CALL_OUTCOMES.join(', ')}`);
     return 2;
@@ -445,9 +445,16 @@ export async function callCommand(ctx: CliContext, surveyArg: string, email: str
   const found = await resolveInvitee(ctx, surveyArg, email);
   if (!found) return 1;
   const { survey, invitee } = found;
-  const call = { outcome: outcome as CallOutcome, ...(options.callBack !== undefined ? { callBackOn: options.callBack } : {}), ...(options.note !== undefined ? { note: options.note } : {}) };
+  const call = {
+    outcome: outcome as CallOutcome,
+    ...(options.callBack !== undefined ? { callBackOn: options.callBack } : {}),
+    ...(options.note !== undefined ? { note: options.note } : {}),
+    ...(options.phone !== undefined ? { phone: options.phone } : {}),
+  };
   const { calls, stateBefore } = await recordCall(ctx.db, survey, invitee, call, ctx.config.now());
   ctx.io.out(`${email}: ${outcome}${options.callBack ? `, call back on ${options.callBack}` : ''} (${plural(calls, 'call', 'calls')} so far)`);
+  if (options.phone !== undefined) ctx.io.out(`${email}: phone ${invitee.phone ?? '(none)'} -> ${options.phone.trim()}`);
+  else if (outcome === 'wrong-number' && invitee.phone) ctx.io.out(`${email}: phone ${invitee.phone} taken off the call list (kept in the call's note)`);
   if (stateBefore) {
     const state = outcome === 'refused' ? 'refused' : 'not_eligible';
     ctx.io.out(`${email}: ${stateBefore} -> ${state}; no more mail goes out to this address`);

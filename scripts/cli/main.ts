@@ -112,7 +112,7 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .command('call-list')
     .description('the non-responders to phone (invited, started, or bounced), with their contact data, strata and earlier calls, as CSV; record each call with survey call')
     .argument('<survey>', 'survey id, or its definition file')
-    .option('--with-phone', 'only those with a phone number (that no call found wrong)')
+    .option('--with-phone', 'only those with a phone number')
     .option('--not-called-since <date>', 'leave out whoever was called on or after this date (YYYY-MM-DD), unless a call back they asked for is due')
     .option('--out <file>', 'write the CSV to this file (with a byte order mark, for spreadsheets)')
     .action((survey: string, options: { withPhone?: boolean; notCalledSince?: string; out?: string }) => withDb((ctx) => callListCommand(ctx, survey, options)));
@@ -125,7 +125,8 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<outcome>', 'no-answer, call-back, will-respond, wrong-number, refused or not-eligible')
     .option('--call-back <date>', 'the date to call again (YYYY-MM-DD), with no-answer, call-back or will-respond')
     .option('--note <text>', 'one line for the call room, at most 200 characters: when to call and whom to ask for, not what was said')
-    .action((survey: string, email: string, outcome: string, options: { callBack?: string; note?: string }) => withDb((ctx) => callCommand(ctx, survey, email, outcome, options)));
+    .option('--phone <number>', 'a number learnt in the call (a direct line; the right one after a wrong number): replaces the one on file')
+    .action((survey: string, email: string, outcome: string, options: { callBack?: string; note?: string; phone?: string }) => withDb((ctx) => callCommand(ctx, survey, email, outcome, options)));
 
   program
     .command('code')

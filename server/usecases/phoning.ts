@@ -28,7 +28,7 @@ function fieldworkOver(survey: SurveyRow, now: Date): string | undefined {
 }
 
 export interface CallListOptions {
-  /** Only those with a phone number that no call has found wrong. */
+  /** Only those with a phone number (a call that found it wrong took it off). */
   withPhone?: boolean;
   /**
    * A date (YYYY-MM-DD): leave out whoever was called on or after it, unless the call back they
@@ -59,12 +59,7 @@ export async function callList(db: Db, survey: SurveyRow, now: Date, options: Ca
     .select(['c.calls', 'last.called_on', 'last.outcome', 'last.call_back_on', 'last.note'])
     .where('i.survey_id', '=', survey.id)
     .where('i.state', 'in', TO_CALL);
-  if (options.withPhone) {
-    query = query
-      .where('i.phone', 'is not', null)
-      .where('i.phone', '!=', '')
-      .where((eb) => eb.or([eb('last.outcome', 'is', null), eb('last.outcome', '!=', 'wrong-number')]));
-  }
+  if (options.withPhone) query = query.where('i.phone', 'is not', null).where('i.phone', '!=', '');
   let invitees = await query.execute();
   const since = options.notCalledSince;
   if (since !== undefined) invitees = invitees.filter((i) => i.called_on === null || i.called_on < since || (i.call_back_on !== null && i.call_back_on <= today));
@@ -115,6 +110,8 @@ export interface Call {
   /** YYYY-MM-DD, today or later. */
   callBackOn?: string;
   note?: string;
+  /** A number learnt in the call (a direct line, the right one after a wrong one). */
+  phone?: string;
 }
 
 export interface RecordedCall {
@@ -130,7 +127,8 @@ function isDate(text: string): boolean {
 
 /**
  * Records a call and what it brought; refused and not-eligible also set the invitee's state (no
- * more mail goes out), in the same transaction. Calls are recorded while someone can still
+ * more mail goes out), and a number learnt in the call replaces the one on file, in the same
+ * transaction. Calls are recorded while someone can still
  * respond: not once they completed or are marked not eligible, nor after close.
  */
 export async function recordCall(db: Db, survey: SurveyRow, invitee: InviteeRow, call: Call, now: Date): Promise<RecordedCall> {
@@ -148,6 +146,8 @@ export async function recordCall(db: Db, survey: SurveyRow, invitee: InviteeRow,
     if (/[\u0000-\u001f\u007f]/.test(note)) throw new SurveyError('the note contains a line break or control character: it is one line in the call list');
     if (note.length > NOTE_MAX) throw new SurveyError(`the note is ${note.length} characters; at most ${NOTE_MAX}: when to call and whom to ask for, not what was said`);
   }
+  const phone = call.phone?.trim();
+  if (phone !== undefined && (/[\u0000-\u001f\u007f]/.test(phone) || phone.length > 40 || !/\d/.test(phone))) throw new SurveyError(`"${call.phone}" is not a phone number`);
   if (invitee.state === 'submitted') throw new SurveyError(`${invitee.email} has already completed the questionnaire`);
   if (invitee.state === 'not_eligible') throw new SurveyError(`${invitee.email} is marked not eligible`);
   return db.transaction().execute(async (trx) => {
@@ -157,9 +157,12 @@ export async function recordCall(db: Db, survey: SurveyRow, invitee: InviteeRow,
       if (!changed) throw new SurveyError(`${invitee.email} is ${invitee.state}; cannot mark ${call.outcome}`);
       stateBefore = invitee.state;
     }
+    // A wrong number is of no use on the call list: it goes, kept in the call's note.
+    const wrong = call.outcome === 'wrong-number' && invitee.phone ? `number was ${invitee.phone}` : undefined;
+    if (phone !== undefined || wrong) await trx.updateTable('invitees').set({ phone: phone ?? null }).where('id', '=', invitee.id).execute();
     await trx
       .insertInto('calls')
-      .values({ survey_id: survey.id, invitee_id: invitee.id, called_on: today, outcome: call.outcome, call_back_on: call.callBackOn ?? null, note: note ?? null })
+      .values({ survey_id: survey.id, invitee_id: invitee.id, called_on: today, outcome: call.outcome, call_back_on: call.callBackOn ?? null, note: [note, wrong].filter(Boolean).join('; ') || null })
       .execute();
     const { n } = await trx.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n')).where('invitee_id', '=', invitee.id).executeTakeFirstOrThrow();
     return { calls: Number(n), ...(stateBefore ? { stateBefore } : {}) };

@@ -334,15 +334,21 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     const again = await survey('call', 'bellen', 'w.wit@zwolle.nl', 'call-back', '--call-back', later, '--note', 'via de secretaresse; na 14 uur');
     expect([again.code, again.out]).toEqual([0, [`w.wit@zwolle.nl: call-back, call back on ${later} (2 calls so far)`]]);
     expect((await survey('call', 'bellen', 'a.aa@aalten.nl', 'will-respond')).code).toBe(0);
-    expect((await survey('call', 'bellen', 'bezig@x.nl', 'wrong-number')).code).toBe(0);
+    const wrong = await survey('call', 'bellen', 'bezig@x.nl', 'wrong-number');
+    expect(wrong.out).toEqual(['bezig@x.nl: wrong-number (1 call so far)', "bezig@x.nl: phone 06 3333 3333 taken off the call list (kept in the call's note)"]);
 
     const list = (await survey('call-list', 'bellen')).out.join('\n').split('\n');
     expect(list.find((l) => l.includes('w.wit@'))).toBe(`wethouder;Gemeente Zwolle;W. Wit;;w.wit@zwolle.nl;038 498 9111;invited;;;;1;2026-11-20;2;${today};call-back;${later};via de secretaresse; na 14 uur`.replace('via de secretaresse; na 14 uur', '"via de secretaresse; na 14 uur"'));
     expect(list.find((l) => l.includes('a.aa@'))).toBe(`wethouder;Gemeente Aalten;A. Aa;;a.aa@aalten.nl;0543 493 200;invited;;;;0;;1;${today};will-respond;;`);
-    // A number found wrong is no use to a caller.
+    // A number found wrong is no use to a caller: off the list, kept in the note.
+    expect(list.find((l) => l.includes('bezig@'))).toBe(`raadslid;Gemeente Ede;Ö. Bezig;;bezig@x.nl;;started;2026-11-20;2026-11-20;;0;;1;${today};wrong-number;;number was 06 3333 3333`);
     const withPhone = (await survey('call-list', 'bellen', '--with-phone')).out.join('\n');
     expect(withPhone).not.toContain('bezig@x.nl');
     expect(withPhone).toContain('terug@x.nl');
+    // The right number, found in the municipality's guide and called: back on the list.
+    const found = await survey('call', 'bellen', 'bezig@x.nl', 'no-answer', '--phone', ' 0318 680 400 ');
+    expect(found.out).toEqual(['bezig@x.nl: no-answer (2 calls so far)', 'bezig@x.nl: phone (none) -> 0318 680 400']);
+    expect((await survey('call-list', 'bellen', '--with-phone')).out.join('\n')).toContain(';bezig@x.nl;0318 680 400;started;');
 
     const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl')))!;
     const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'call recorded').orderBy('id').limit(2).execute());
@@ -409,6 +415,7 @@ describe('phoning non-responders: survey call-list, call and code', () => {
       [['w.wit@zwolle.nl', 'wrong-number', '--call-back', '2099-01-01'], 1, 'a date to call back on goes with no-answer, call-back, will-respond, not with wrong-number'],
       [['w.wit@zwolle.nl', 'no-answer', '--note', 'regel 1\nregel 2'], 1, 'the note contains a line break or control character: it is one line in the call list'],
       [['w.wit@zwolle.nl', 'no-answer', '--note', 'x'.repeat(201)], 1, 'the note is 201 characters; at most 200: when to call and whom to ask for, not what was said'],
+      [['w.wit@zwolle.nl', 'no-answer', '--phone', 'onbekend'], 1, '"onbekend" is not a phone number'],
       [['klaar@x.nl', 'no-answer'], 1, 'klaar@x.nl has already completed the questionnaire'],
       [['weg@x.nl', 'will-respond'], 1, 'weg@x.nl is marked not eligible'],
       [['niemand@x.nl', 'no-answer'], 1, 'niemand@x.nl is not invited to survey bellen'],
