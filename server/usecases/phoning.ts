@@ -13,6 +13,7 @@ import { markNotEligible, markRefused, type InviteeRow } from '../db/invitees.ts
 import type { CallOutcome } from '../db/schema.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
+import { parseLocal } from '../domain/survey/zoned-time.ts';
 import { revealInvitation } from './invitations.ts';
 import { isClosed } from './answering.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
@@ -121,8 +122,9 @@ export interface RecordedCall {
   stateBefore?: InviteeRow['state'];
 }
 
+/** A calendar date as YYYY-MM-DD, without a time. */
 function isDate(text: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+  return parseLocal(text)?.hasTime === false;
 }
 
 /**
