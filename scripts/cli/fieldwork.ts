@@ -369,6 +369,15 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   }
 }
 
+/** After a refusal or not eligible: answers in progress stay (a partial response at close), unless withdrawn. */
+async function noteAnswersInProgress(ctx: CliContext, surveyId: string, email: string, invitee: InviteeRow, disposition: string): Promise<void> {
+  if (!(await hasAnswersInProgress(ctx.db, ctx.secrets, invitee))) return;
+  ctx.io.out(
+    `${email} has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
+      `If the invitee asked for them to be deleted: survey mark ${surveyId} ${email} ${disposition} --withdraw-answers`,
+  );
+}
+
 export async function markCommand(ctx: CliContext, surveyArg: string, email: string, disposition: string, options: { withdrawAnswers?: boolean } = {}): Promise<number> {
   if (disposition !== 'not-eligible' && disposition !== 'refused') {
     ctx.io.err(`unknown disposition "${disposition}": use not-eligible or refused`);
@@ -389,12 +398,7 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
     ctx.io.out(`${email}: the answers in progress were deleted; they will not become a partial response`);
     // By invitee number, not address: the audit log outlives the contact data (survey purge).
     await audit(ctx.db, { actor: cliActor(), action: 'answers withdrawn', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
-  } else if (await hasAnswersInProgress(ctx.db, ctx.secrets, { ...invitee, state })) {
-    ctx.io.out(
-      `${email} has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
-        `If the invitee asked for them to be deleted: survey mark ${survey.id} ${email} ${disposition} --withdraw-answers`,
-    );
-  }
+  } else await noteAnswersInProgress(ctx, survey.id, email, { ...invitee, state }, disposition);
   return 0;
 }
 
@@ -458,12 +462,7 @@ export async function callCommand(ctx: CliContext, surveyArg: string, email: str
   if (stateBefore) {
     const state = outcome === 'refused' ? 'refused' : 'not_eligible';
     ctx.io.out(`${email}: ${stateBefore} -> ${state}; no more mail goes out to this address`);
-    if (await hasAnswersInProgress(ctx.db, ctx.secrets, { ...invitee, state })) {
-      ctx.io.out(
-        `${email} has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
-          `If the invitee asked for them to be deleted: survey mark ${survey.id} ${email} ${outcome} --withdraw-answers`,
-      );
-    }
+    await noteAnswersInProgress(ctx, survey.id, email, { ...invitee, state }, outcome);
   } else if (invitee.state === 'refused' && outcome === 'will-respond') {
     ctx.io.out(`they had said they do not take part: read out their code (survey code ${survey.id} ${email}); the questionnaire asks them to confirm that they do take part after all`);
   }

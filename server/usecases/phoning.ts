@@ -9,13 +9,14 @@
 
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../db/connection.ts';
-import { markNotEligible, markRefused, type InviteeRow } from '../db/invitees.ts';
+import type { InviteeRow } from '../db/invitees.ts';
 import type { CallOutcome } from '../db/schema.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { parseLocal } from '../domain/survey/zoned-time.ts';
 import { revealInvitation } from './invitations.ts';
 import { isClosed } from './answering.ts';
+import { markDisposition } from './refusal.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 import type { Secrets } from '../security/secrets.ts';
 
@@ -155,7 +156,7 @@ export async function recordCall(db: Db, survey: SurveyRow, invitee: InviteeRow,
   return db.transaction().execute(async (trx) => {
     let stateBefore: InviteeRow['state'] | undefined;
     if (call.outcome === 'refused' || call.outcome === 'not-eligible') {
-      const changed = call.outcome === 'refused' ? await markRefused(trx, invitee.id, today) : await markNotEligible(trx, invitee.id, today);
+      const changed = await markDisposition(trx, invitee.id, call.outcome === 'refused' ? 'refused' : 'not_eligible', today);
       if (!changed) throw new SurveyError(`${invitee.email} is ${invitee.state}; cannot mark ${call.outcome}`);
       stateBefore = invitee.state;
     }

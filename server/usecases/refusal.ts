@@ -33,6 +33,11 @@ export interface DispositionOutcome {
   withdrawn: boolean;
 }
 
+/** Sets refused or not eligible, within the caller's transaction; whether the state changed. */
+export function markDisposition(db: Db, inviteeId: number, disposition: 'refused' | 'not_eligible', on: string): Promise<boolean> {
+  return disposition === 'refused' ? markRefused(db, inviteeId, on) : markNotEligible(db, inviteeId, on);
+}
+
 /**
  * Records that the invitee does not take part (refused) or is not eligible, and with
  * `withdrawAnswers` deletes their answers in progress, in one transaction. Withdrawing also works
@@ -50,7 +55,7 @@ export async function recordDisposition(
   const today = amsterdamDate(now);
   const draftKey = options.withdrawAnswers && invitee.state !== 'submitted' ? draftKeyFor(secrets, invitee) : undefined;
   return db.transaction().execute(async (trx) => {
-    const changed = disposition === 'refused' ? await markRefused(trx, invitee.id, today) : await markNotEligible(trx, invitee.id, today);
+    const changed = await markDisposition(trx, invitee.id, disposition, today);
     if (!draftKey || (await getDraft(trx, draftKey)) === undefined) return { changed, withdrawn: false };
     // Submitting deletes the draft, so a submitted invitee never gets here; markUncounted checks
     // all the same, since a response must never lose its count.
