@@ -192,23 +192,28 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   // The outcome of the mail before, on its way to disk while the current one is transmitted.
   let recorded: Promise<void> = Promise.resolve();
   let current = await prepareNext();
+  // Whether `current` was checked while the mail before was on the wire.
+  let checkedEarlier = false;
   while (current) {
     // On the monotonic clock, to the microsecond: with Date.now(), two mails within the same
     // millisecond looked due for a pause even at the highest rates, and every such pause (a
     // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
     const wait = lastStart + interval - performance.now();
-    if (wait > 0) {
-      await deps.sleep(wait);
-      // The mail was checked while the one before was on the wire; after a pause, check again,
-      // so that who responded or was marked during the pause gets no mail.
-      const checked = goOn() ? await check(deps, current.row, survey, planned) : undefined;
-      if (checked && 'outcome' in checked) {
+    if (wait > 0) await deps.sleep(wait);
+    if (!goOn()) break;
+    if (checkedEarlier || wait > 0) {
+      // Check again just before it goes out: who responded or was marked, or a survey closed
+      // (survey close, from another process) while the mail before was on the wire or during
+      // the pause, gets no mail. Rendering stays overlapped with the transmission; this lookup
+      // by key is what it costs to send nothing after a close.
+      const checked = await check(deps, current.row, survey, planned);
+      if ('outcome' in checked) {
         report[checked.outcome]++;
         current = await prepareNext();
+        checkedEarlier = false;
         continue;
       }
     }
-    if (!goOn()) break;
     lastStart = performance.now();
     const transmission = deps.transport.send(current.mail, recorded).then(
       () => undefined,
@@ -231,6 +236,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     // Awaited with the next mail; a failure before then is not an unhandled rejection.
     recorded.catch(() => {});
     current = await next;
+    checkedEarlier = true;
   }
   await recorded;
   if (current) untransmitted.push(current.row);
