@@ -1,6 +1,7 @@
 // What the fieldwork dashboard shows for one survey, from one grouped pass over the ledger (per
 // stratum, weighting column and counted date) plus the outbox per mailing: the status table,
-// the response curve per stratum, the weights, and the mailings with whom they would reach.
+// the response curve per stratum, the weights, the mailings with whom they would reach, and
+// how phoning goes.
 
 import type { Db } from '../db/connection.ts';
 import { audienceSize, outboxCounts } from '../db/outbox.ts';
@@ -10,6 +11,7 @@ import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { tally, weightingColumns, weightTable, type Cell, type WeightTable } from '../domain/survey/weighting.ts';
 import { deliveryProblems, type DeliveryProblem } from './delivery-problems.ts';
 import { planOf } from './fieldwork.ts';
+import { phoningProgress, type PhoningRow } from './phoning.ts';
 import { countsPerStratum, ledgerCells, statusRows, stratumLabel, type LedgerCell, type StatusRow } from './status.ts';
 
 export interface CurveSeries {
@@ -51,6 +53,8 @@ export interface Dashboard {
   mailings: MailingState[];
   /** What did not go out, per recipient domain and reply (none after purge: no addresses left). */
   deliveryProblems: DeliveryProblem[];
+  /** Phoning per stratum, once a call is recorded. */
+  phoning: PhoningRow[] | undefined;
 }
 
 export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Promise<Dashboard> {
@@ -89,7 +93,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
     });
   }
-  return { definition: def, minCell, status, curve, weights, mailings, deliveryProblems: await deliveryProblems(db, survey.id) };
+  return { definition: def, minCell, status, curve, weights, mailings, deliveryProblems: await deliveryProblems(db, survey.id), phoning: await phoningProgress(db, survey, now) };
 }
 
 function responseCurve(cells: readonly LedgerCell[], strata: readonly string[], opensAt: Date, closesAt: Date, now: Date, mailings: readonly { id: string; sendAt: Date }[], minCell: number): ResponseCurve | undefined {

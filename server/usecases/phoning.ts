@@ -8,6 +8,7 @@
 // the list: a list passed around the call room must not open anyone's questionnaire.
 
 import { stringify } from 'csv-stringify/sync';
+import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { InviteeRow } from '../db/invitees.ts';
 import type { CallOutcome } from '../db/schema.ts';
@@ -184,4 +185,81 @@ export function codeFor(secrets: Secrets, survey: SurveyRow, invitee: InviteeRow
   // A refusal is no bar: whoever changes their mind can take part (the code then leads to a page
   // that asks them to confirm it).
   return revealInvitation(secrets, invitee);
+}
+
+/** How phoning goes in one stratum (or in total): the dashboard's "phoning" table. */
+export interface PhoningRow {
+  /** Stratum values, e.g. {"functie": "raadslid"}; {} for the total. */
+  stratum: Record<string, string | null>;
+  kind: 'stratum' | 'total';
+  /** Can still respond, has a phone number, and was never called. */
+  toCall: number;
+  /** Called at least once. */
+  called: number;
+  /** Of those called: what the last call brought. */
+  lastCall: Record<CallOutcome, number>;
+  /** Of those called: can still respond, and the call back they asked for is due (today or before). */
+  callBackDue: number;
+  /** Of those called: a response (complete, or past the counting rule) on or after the day of the first call. */
+  respondedSince: number;
+}
+
+/**
+ * Phoning per stratum, from the calls and the ledger (never from answers): who is left to call,
+ * who was called, what the last call brought, whose call back is due, and how many responded
+ * after being called, which is what the calls are for. Undefined until a call is recorded (and
+ * after purge, which deletes the calls): then there is nothing to show, and the dashboard of a
+ * survey without phoning does not scan its invitees for this.
+ */
+export async function phoningProgress(db: Db, survey: SurveyRow, now: Date): Promise<PhoningRow[] | undefined> {
+  const anyCall = await db.selectFrom('calls').select('id').where('survey_id', '=', survey.id).limit(1).executeTakeFirst();
+  if (!anyCall) return undefined;
+  const strata = definitionOf(survey).sample.strata;
+  const today = amsterdamDate(now);
+  const toCall = sql.join(TO_CALL.map((s) => sql`${s}`));
+  const columns = strata.map((s, i) => sql`json_extract(i.sample, ${`$.${s}`}) as ${sql.ref(`s${i}`)}`);
+  // The day a response was counted, as the ledger has it (status.ts).
+  const responded = sql`coalesce(i.counted_on, case when i.state = 'submitted' then i.submitted_on end)`;
+  const counts = [
+    sql`sum(c.invitee_id is null and i.state in (${toCall}) and coalesce(i.phone, '') != '') as to_call`,
+    sql`sum(c.invitee_id is not null) as called`,
+    ...CALL_OUTCOMES.map((o, k) => sql`sum(last.outcome = ${o}) as ${sql.ref(`o${k}`)}`),
+    sql`sum(i.state in (${toCall}) and last.call_back_on <= ${today}) as call_back_due`,
+    sql`sum(${responded} >= c.first_on) as responded_since`,
+  ];
+  const result = await sql<Record<string, string | number | null>>`
+    select ${sql.join([...columns, ...counts])}
+    from invitees i
+    left join (
+      select invitee_id, min(called_on) as first_on, max(id) as last_id
+      from calls where survey_id = ${survey.id} group by invitee_id) c on c.invitee_id = i.id
+    left join calls last on last.id = c.last_id
+    where i.survey_id = ${survey.id}
+    ${strata.length > 0 ? sql`group by ${sql.join(strata.map((_, i) => sql.ref(`s${i}`)))}` : sql``}`.execute(db);
+
+  const rowOf = (stratum: PhoningRow['stratum'], kind: PhoningRow['kind'], r: Record<string, string | number | null>): PhoningRow => ({
+    stratum,
+    kind,
+    toCall: Number(r.to_call ?? 0),
+    called: Number(r.called ?? 0),
+    lastCall: Object.fromEntries(CALL_OUTCOMES.map((o, k) => [o, Number(r[`o${k}`] ?? 0)])) as Record<CallOutcome, number>,
+    callBackDue: Number(r.call_back_due ?? 0),
+    respondedSince: Number(r.responded_since ?? 0),
+  });
+  const rows = result.rows
+    .map((r) => rowOf(Object.fromEntries(strata.map((s, i) => [s, (r[`s${i}`] as string | null) ?? null])), 'stratum', r))
+    .sort((a, b) => JSON.stringify(a.stratum).localeCompare(JSON.stringify(b.stratum)));
+  const total = rows.reduce<PhoningRow>(
+    (sum, r) => ({
+      ...sum,
+      toCall: sum.toCall + r.toCall,
+      called: sum.called + r.called,
+      lastCall: Object.fromEntries(CALL_OUTCOMES.map((o) => [o, sum.lastCall[o] + r.lastCall[o]])) as Record<CallOutcome, number>,
+      callBackDue: sum.callBackDue + r.callBackDue,
+      respondedSince: sum.respondedSince + r.respondedSince,
+    }),
+    { stratum: {}, kind: 'total', toCall: 0, called: 0, lastCall: Object.fromEntries(CALL_OUTCOMES.map((o) => [o, 0])) as Record<CallOutcome, number>, callBackDue: 0, respondedSince: 0 },
+  );
+  // Without strata the one group is the total.
+  return strata.length > 0 ? [...rows, total] : [total];
 }

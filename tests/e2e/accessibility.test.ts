@@ -4,8 +4,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertAccount } from '../../server/db/admin-accounts.ts';
+import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { getSurvey } from '../../server/db/surveys.ts';
 import { hashPassword } from '../../server/security/passwords.ts';
 import { issueInvitations, type IssuedInvitation } from '../../server/usecases/invitations.ts';
+import { recordCall } from '../../server/usecases/phoning.ts';
 import { checkDefinition, saveSurvey } from '../../server/usecases/surveys.ts';
 import { testDefinition, testServer, type TestServer } from '../helpers/app.ts';
 import { fillPage, launchChromium, next, screenshots, seriousViolations } from '../helpers/chromium.ts';
@@ -114,8 +117,12 @@ describe('every page kind passes axe-core', () => {
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(page.url()).toMatch(/\/admin$/);
     await audit('admin-surveys');
+    // A recorded call, so that the phoning table is audited too.
+    const survey = (await getSurvey(server.app.db, 'all-kinds'))!;
+    await recordCall(server.app.db, survey, (await findInviteeByEmail(server.app.db, survey.id, 'all-kinds3@x.test'))!, { outcome: 'no-answer' }, server.clock.now);
     await Promise.all([page.waitForNavigation(), page.click('a[href="/admin/surveys/all-kinds"]')]);
     expect(await page.locator('table.status').count()).toBe(1);
+    expect(await page.locator('table.phoning').count()).toBe(1);
     await audit('dashboard');
   }, 60_000);
 });

@@ -4,6 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { getSurvey } from '../../server/db/surveys.ts';
+import { recordCall } from '../../server/usecases/phoning.ts';
 import { cli } from '../helpers/cli.ts';
 import { testServer, type Browser, type TestServer } from '../helpers/app.ts';
 
@@ -189,6 +192,27 @@ describe('the dashboard', () => {
       ['volgt later', '<5', 'x.test', '451 4.2.1 try again later'],
     ]);
     await server.app.db.deleteFrom('outbox').execute();
+  });
+
+  it('shows how phoning goes once a call is recorded, per stratum, with counts below k suppressed', async () => {
+    const b = await signIn('fw@bureau.test');
+    await b.open('/admin/surveys/owb-2024');
+    expect(b.document().querySelector('#phoning-title')).toBeNull();
+    const owb = (await getSurvey(server.app.db, 'owb-2024'))!;
+    for (const [email, outcome] of [['b5@x.test', 'will-respond'], ['w1@x.test', 'no-answer']] as const) {
+      await recordCall(server.app.db, owb, (await findInviteeByEmail(server.app.db, owb.id, email))!, { outcome }, server.clock.now);
+    }
+    await b.open('/admin/surveys/owb-2024');
+    const doc = b.document();
+    expect(doc.querySelector('#phoning-title')!.text).toBe('Nabellen');
+    const table = (selector: string) => doc.querySelectorAll(selector).map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.trim()));
+    expect(table('table.phoning thead tr')).toEqual([['Stratum', 'Nog te bellen', 'Gebeld', 'Niet bereikt', 'Terugbellen', 'Toegezegd', 'Verkeerd nummer', 'Geweigerd', 'Niet tot doelgroep', 'Terugbellen nu', 'Reactie na gesprek']]);
+    expect(table('table.phoning tbody tr')).toEqual([
+      ['burgemeester', '0', '<5', '0', '0', '<5', '0', '0', '0', '0', '0'],
+      ['wethouder', '0', '<5', '<5', '0', '0', '0', '0', '0', '0', '0'],
+      ['Totaal', '0', '<5', '<5', '0', '<5', '0', '0', '0', '0', '0'],
+    ]);
+    await server.app.db.deleteFrom('calls').execute();
   });
 
   it('gives exports to analysts only, as downloads, and writes them to the audit log', async () => {

@@ -14,6 +14,7 @@ import { buildDashboard, type Dashboard } from '../../usecases/dashboard.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { surveyOverview } from '../../usecases/overview.ts';
+import { CALL_OUTCOMES } from '../../usecases/phoning.ts';
 import { responseCurveSvg } from './response-curve-svg.ts';
 import { currentAccount, endAdminSession, startAdminSession } from './session.ts';
 
@@ -184,6 +185,16 @@ function dashboardView(d: Dashboard, t: AdminText) {
       status: (['sent', 'pending', 'sending', 'skipped', 'failed'] as const).filter((s) => m.outbox[s]).map((s) => `${t[s === 'sending' ? 'pending' : s]} ${shownCount(m.outbox[s]!, k)}`).join(', ') || t.upcoming,
       reach: m.reach === undefined ? '' : shownCount(m.reach, k),
     })),
+    phoning: d.phoning
+      ? {
+          headers: [t.toCall, t.called, ...CALL_OUTCOMES.map((o) => t.callOutcomes[o]), t.callBackDue, t.respondedSince],
+          rows: d.phoning.map((r) => ({
+            label: r.kind === 'total' ? t.total : stratumLabel(r.stratum),
+            kind: r.kind,
+            cells: [r.toCall, r.called, ...CALL_OUTCOMES.map((o) => r.lastCall[o]), r.callBackDue, r.respondedSince].map((n) => shownCount(n, k)),
+          })),
+        }
+      : undefined,
     deliveryProblems: d.deliveryProblems.map((p) => ({ status: p.status === 'failed' ? t.failed : t.retrying, mails: shownCount(p.mails, k), domain: p.domain, reply: p.reply })),
     weights: d.weights
       ? {
