@@ -20,7 +20,7 @@ import { partOfSample, type PlannedMailing } from '../../server/domain/survey/ca
 import { importFrame } from '../../server/usecases/import-frame.ts';
 import { isEmailAddress } from '../../server/domain/survey/addresses.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
-import { CALL_OUTCOMES, callList, codeFor, recordCall } from '../../server/usecases/phoning.ts';
+import { CALL_OUTCOMES, callList, codeFor, phoningProgress, recordCall } from '../../server/usecases/phoning.ts';
 import type { CallOutcome } from '../../server/db/schema.ts';
 import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
@@ -546,6 +546,15 @@ function rowLabel(r: StatusRow): string {
   return r.kind === 'subtotal' ? `${stratumLabel(r.stratum)} (subtotal)` : stratumLabel(r.stratum);
 }
 
+/** A title, then columns aligned: the first to the left, the rest (numbers) to the right. */
+function printTable(ctx: CliContext, headers: string[], body: string[][], title: string): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  ctx.io.out(title);
+  ctx.io.out(line(headers));
+  for (const b of body) ctx.io.out(line(b));
+}
+
 export async function statusCommand(ctx: CliContext, surveyArg: string, format: string): Promise<number> {
   if (!['table', 'csv', 'json'].includes(format)) {
     ctx.io.err(`unknown format "${format}": use table, csv or json`);
@@ -580,12 +589,15 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
   };
   const headers = ['stratum', ...STATUS_COLUMNS.map(([name]) => name)];
   const body = rows.map((r) => [rowLabel(r), ...STATUS_COLUMNS.map(([name, get]) => show(name, get(r)))]);
-  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  ctx.io.out(`${survey.id}: response per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);
-  ctx.io.out(line(headers));
-  for (const b of body) ctx.io.out(line(b));
+  printTable(ctx, headers, body, `${survey.id}: response per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);
   ctx.io.out('response = complete + partial (counting rule); moe95 = 95% margin of error in points, finite-population corrected; flag: n < 30 onvoldoende betrouwbaar, n < 50 indicatief');
+  const phoning = await phoningProgress(ctx.db, survey, ctx.config.now());
+  if (phoning) {
+    const phoningHeaders = ['stratum', 'to_call', 'called', ...CALL_OUTCOMES, 'call_back_due', 'responded_since'];
+    const phoningBody = phoning.map((r) => [r.kind === 'total' ? 'total' : stratumLabel(r.stratum), ...[r.toCall, r.called, ...CALL_OUTCOMES.map((o) => r.lastCall[o]), r.callBackDue, r.respondedSince].map(String)]);
+    printTable(ctx, phoningHeaders, phoningBody, `\nphoning per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}`);
+    ctx.io.out('called: at least once, with the outcome of the last call in the next columns; to_call: can still respond, has a number, never called; responded_since: of those called, on or after the day of the first call');
+  }
   return 0;
 }
 

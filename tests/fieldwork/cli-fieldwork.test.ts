@@ -349,6 +349,17 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     const found = await survey('call', 'bellen', 'bezig@x.nl', 'no-answer', '--phone', ' 0318 680 400 ');
     expect(found.out).toEqual(['bezig@x.nl: no-answer (2 calls so far)', 'bezig@x.nl: phone (none) -> 0318 680 400']);
     expect((await survey('call-list', 'bellen', '--with-phone')).out.join('\n')).toContain(';bezig@x.nl;0318 680 400;started;');
+    // survey status (as a table) follows with how phoning goes per stratum.
+    const status = (await survey('status', 'bellen')).out.join('\n').split('\n');
+    const phoning = status.slice(status.indexOf('phoning per functie') + 1).map((l) => l.trim().split(/\s+/));
+    expect(phoning.slice(0, 5)).toEqual([
+      ['stratum', 'to_call', 'called', 'no-answer', 'call-back', 'will-respond', 'wrong-number', 'refused', 'not-eligible', 'call_back_due', 'responded_since'],
+      ['burgemeester', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'],
+      // terug@ (bounced, with a number) is left to call; bezig@ was called twice.
+      ['raadslid', '1', '1', '1', '0', '0', '0', '0', '0', '0', '0'],
+      ['wethouder', '0', '2', '0', '1', '1', '0', '0', '0', '0', '0'],
+      ['total', '1', '3', '1', '1', '1', '0', '0', '0', '0', '0'],
+    ]);
 
     const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl')))!;
     const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'call recorded').orderBy('id').limit(2).execute());
