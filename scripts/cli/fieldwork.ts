@@ -8,7 +8,7 @@ import { findInviteeByEmail, type InviteeRow } from '../../server/db/invitees.ts
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { audienceBySample, countDue, outboxCounts } from '../../server/db/outbox.ts';
+import { audienceBySample, countDue, mailingOf, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/mail/render.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { TemplateError } from '../../server/mail/render.ts';
@@ -29,6 +29,7 @@ import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
+import { resendMail } from '../../server/usecases/resend.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -188,6 +189,10 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   const status = (m: PlannedMailing): string => {
     if (purgedSent) return `sent ${purgedSent.get(m.id) ?? 0}`;
     const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
+    const copies = outbox.filter((o) => o.mailing_id !== m.id && mailingOf(o.mailing_id).mailingId === m.id);
+    const summed = new Map<string, number>();
+    for (const c of copies) summed.set(c.status, (summed.get(c.status) ?? 0) + c.n);
+    if (summed.size > 0) statuses.push(`sent again on request: ${[...summed].map(([status, n]) => `${status} ${n}`).join(', ')}`);
     if (statuses.length > 0) return statuses.join(', ');
     if (survey.closed_at) return 'not sent (closed)';
     return m.sendAt <= ctx.config.now() ? 'due' : 'planned';
@@ -481,6 +486,17 @@ export async function codeCommand(ctx: CliContext, surveyArg: string, email: str
   if (invitee.state === 'refused') ctx.io.out('they said they do not take part: the questionnaire asks them to confirm that they do take part after all');
   // By invitee number: the audit log outlives the contact data (survey purge).
   await audit(ctx.db, { actor: cliActor(), action: 'code looked up', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
+  return 0;
+}
+
+export async function resendCommand(ctx: CliContext, surveyArg: string, email: string, options: { mailing?: string }): Promise<number> {
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
+  const { mailingId, copy } = await resendMail(ctx.db, survey, invitee, options.mailing, ctx.config.now());
+  ctx.io.out(`${email}: ${mailingId} queued again (copy ${copy}), with their link and code; it goes out on the next send within the send window (the server's sender, or survey send ${survey.id})`);
+  // By invitee number: the audit log outlives the contact data (survey purge).
+  await audit(ctx.db, { actor: cliActor(), action: 'mail resent', surveyId: survey.id, detail: `invitee ${invitee.id}: ${mailingId}` }, ctx.config.now());
   return 0;
 }
 

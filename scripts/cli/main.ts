@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -134,6 +134,14 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<survey>', 'survey id, or its definition file')
     .argument('<email>', 'the invitee')
     .action((survey: string, email: string) => withDb((ctx) => codeCommand(ctx, survey, email)));
+
+  program
+    .command('resend')
+    .description('send a mail again to one invitee who cannot find it (default: the invitation), with their link and code, on the next send (noted in the audit log)')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the invitee')
+    .option('--mailing <id>', 'the mailing to send again, if not the invitation (one that reached them)')
+    .action((survey: string, email: string, options: { mailing?: string }) => withDb((ctx) => resendCommand(ctx, survey, email, options)));
 
   program
     .command('address')

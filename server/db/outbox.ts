@@ -16,6 +16,34 @@ export const ELIGIBLE: Record<'invitation' | 'reminder', InviteeState[]> = {
   reminder: ['invited', 'started'],
 };
 
+/**
+ * A mail sent again at the invitee's request (survey resend) is queued as the mailing's next copy,
+ * `<mailing>~<n>` (n = 2, 3, …; mailing ids hold no "~"): the outbox keeps one row per (invitee,
+ * mailing id), and the copy gets a Message-ID of its own, or the mailbox would hide it as a
+ * duplicate of the first.
+ */
+export function copyId(mailingId: string, copy: number): string {
+  return `${mailingId}~${copy}`;
+}
+
+/** The mailing an outbox row is of, and which copy (1: the mailing itself). */
+export function mailingOf(outboxMailingId: string): { mailingId: string; copy: number } {
+  const tilde = outboxMailingId.indexOf('~');
+  return tilde < 0 ? { mailingId: outboxMailingId, copy: 1 } : { mailingId: outboxMailingId.slice(0, tilde), copy: Number(outboxMailingId.slice(tilde + 1)) };
+}
+
+/** An invitee's outbox rows of one mailing: the mailing itself and its copies. */
+export async function inviteeMailingRows(db: Db, inviteeId: number, mailingId: string): Promise<{ copy: number; status: OutboxStatus; sent_at: string | null }[]> {
+  const rows = await db.selectFrom('outbox').select(['mailing_id', 'status', 'sent_at']).where('invitee_id', '=', inviteeId).execute();
+  return rows.map((r) => ({ ...mailingOf(r.mailing_id), status: r.status, sent_at: r.sent_at })).filter((r) => r.mailingId === mailingId).map(({ copy, status, sent_at }) => ({ copy, status, sent_at }));
+}
+
+/** Queues a copy of a mailing for one invitee, due now. */
+export async function queueCopy(db: Db, surveyId: string, inviteeId: number, mailingId: string, copy: number, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await db.insertInto('outbox').values({ survey_id: surveyId, invitee_id: inviteeId, mailing_id: copyId(mailingId, copy), status: 'pending', attempts: 0, next_attempt_at: at, created_at: at }).execute();
+}
+
 type MailingRef = { id: string; kind: 'invitation' | 'reminder'; sendAt: Date; only?: Record<string, string[]> };
 
 /**

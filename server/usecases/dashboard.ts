@@ -4,7 +4,7 @@
 // how phoning goes.
 
 import type { Db } from '../db/connection.ts';
-import { audienceSize, outboxCounts } from '../db/outbox.ts';
+import { audienceSize, mailingOf, outboxCounts } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
@@ -40,6 +40,8 @@ export interface MailingState {
   /** A reminder for part of the sample: the values each field must have. */
   only: Record<string, string[]> | undefined;
   outbox: Partial<Record<'pending' | 'sending' | 'sent' | 'skipped' | 'failed', number>>;
+  /** Copies sent again at someone's request (survey resend), by status. */
+  resent: Partial<Record<'pending' | 'sending' | 'sent' | 'skipped' | 'failed', number>>;
   /** Not queued yet: how many it would reach if it went out now. */
   reach: number | undefined;
 }
@@ -83,6 +85,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
   const mailings: MailingState[] = [];
   for (const m of plan.mailings) {
     const rows = outbox.filter((o) => o.mailing_id === m.id);
+    const copies = outbox.filter((o) => o.mailing_id !== m.id && mailingOf(o.mailing_id).mailingId === m.id);
     mailings.push({
       id: m.id,
       kind: m.kind,
@@ -90,6 +93,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       moves: m.moves,
       only: m.only,
       outbox: Object.fromEntries(rows.map((r) => [r.status, r.n])),
+      resent: copies.reduce<MailingState['resent']>((sum, c) => ({ ...sum, [c.status]: (sum[c.status] ?? 0) + c.n }), {}),
       reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
     });
   }

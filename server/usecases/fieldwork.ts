@@ -5,7 +5,7 @@
 
 import type { Db } from '../db/connection.ts';
 import { getInviteeForSending, markBounced, type InviteeRow } from '../db/invitees.ts';
-import { claimDue, countDue, ELIGIBLE, enqueueMailing, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
+import { claimDue, countDue, ELIGIBLE, enqueueMailing, mailingOf, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
@@ -251,7 +251,9 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
 async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeRow; mailing: PlannedMailing } | { outcome: 'skipped' | 'failed' }> {
   const { db } = deps;
   const invitee = await getInviteeForSending(db, row.invitee_id);
-  const mailing = planned.plan.mailings.find((m) => m.id === row.mailing_id);
+  // A copy sent again at the invitee's request (survey resend) is its mailing's mail.
+  const { mailingId } = mailingOf(row.mailing_id);
+  const mailing = planned.plan.mailings.find((m) => m.id === mailingId);
   if (!invitee || !mailing) {
     await markFailed(db, row.id, 'the invitee or the mailing no longer exists');
     return { outcome: 'failed' };
@@ -277,7 +279,7 @@ async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, p
   if ('outcome' in checked) return checked;
   const { invitee, mailing } = checked;
   const { code, token } = revealInvitation(deps.secrets, invitee);
-  const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${mailing.id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
+  const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${row.mailing_id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
   try {
     const rendered = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
     return { row, invitee, mail: { rendered, message: composeMessage(rendered, deps.now()) }, kind: mailing.kind };

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../db/connection.ts';
 import { hashQuestionnaire, saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
-import { outboxCounts } from '../db/outbox.ts';
+import { mailingOf, outboxCounts } from '../db/outbox.ts';
 import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/surveys.ts';
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
@@ -113,7 +113,10 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
 async function checkMailingsKept(db: Db, existing: SurveyRow, plan: Plan): Promise<void> {
   const surveyId = existing.id;
   const queued = new Map<string, number>();
-  for (const { mailing_id, n } of await outboxCounts(db, surveyId)) queued.set(mailing_id, (queued.get(mailing_id) ?? 0) + n);
+  for (const { mailing_id, n } of await outboxCounts(db, surveyId)) {
+    const { mailingId } = mailingOf(mailing_id);
+    queued.set(mailingId, (queued.get(mailingId) ?? 0) + n);
+  }
   const before = new Map(definitionOf(existing).calendar.mailings.map((m) => [m.id, m.kind]));
   for (const [id, n] of queued) {
     const kept = plan.mailings.find((m) => m.id === id);

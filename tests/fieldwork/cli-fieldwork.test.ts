@@ -369,6 +369,17 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     ]);
   });
 
+  it('sends the invitation again to someone who cannot find it (survey resend), counted apart in the schedule', async () => {
+    const resent = await survey('resend', 'bellen', 'w.wit@zwolle.nl');
+    expect([resent.code, resent.out]).toEqual([0, ["w.wit@zwolle.nl: invitation queued again (copy 2), with their link and code; it goes out on the next send within the send window (the server's sender, or survey send bellen)"]]);
+    expect((await survey('schedule', 'bellen')).out.join('\n')).toContain('sent 1, sent again on request: pending 1');
+    const notYet = await survey('resend', 'bellen', 'a.aa@aalten.nl');
+    expect([notYet.code, notYet.err]).toEqual([1, ['invitation has not gone out to a.aa@aalten.nl (it is not queued for them): there is nothing to send again']]);
+    const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl')))!;
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'mail resent').execute());
+    expect(logged).toEqual([{ action: 'mail resent', detail: `invitee ${invitee.id}: invitation` }]);
+  });
+
   it('leaves out, for a second round, whoever was called since a date, unless their call back is due', async () => {
     const today = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);
     const later = new Date(Date.now() + 3 * 86_400_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 10);

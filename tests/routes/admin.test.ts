@@ -191,6 +191,12 @@ describe('the dashboard', () => {
       ['mislukt', '<5', 'x.test', '554 5.7.1 <address>: rejected as spam'],
       ['volgt later', '<5', 'x.test', '451 4.2.1 try again later'],
     ]);
+    // The invitation sent again at someone's request (survey resend) is counted apart, under it.
+    const at2 = '2024-06-04T07:05:00.000Z';
+    await server.app.db.insertInto('outbox').values({ survey_id: 'owb-2024', invitee_id: ids[0]!.id, mailing_id: 'invitation~2', status: 'sent', attempts: 1, next_attempt_at: at2, created_at: at2, sent_at: at2 }).execute();
+    await b.open('/admin/surveys/owb-2024');
+    const invitation = b.document().querySelectorAll('#mailings-title + .table-wrap tbody tr')[0]!.querySelectorAll('td')[1]!;
+    expect(invitation.text.replace(/\s+/g, ' ').trim()).toBe('in de wachtrij <5, mislukt <5 opnieuw op verzoek: verzonden <5');
     await server.app.db.deleteFrom('outbox').execute();
   });
 

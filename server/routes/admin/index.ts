@@ -10,7 +10,7 @@ import { partOfSample } from '../../domain/survey/calendar.ts';
 import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { buildDashboard, type Dashboard } from '../../usecases/dashboard.ts';
+import { buildDashboard, type Dashboard, type MailingState } from '../../usecases/dashboard.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { surveyOverview } from '../../usecases/overview.ts';
@@ -157,6 +157,13 @@ function dashboardView(d: Dashboard, t: AdminText) {
     flag: r.flag === undefined ? '' : r.flag === 'indicatief' ? t.flags.indicative : t.flags['not-reliable'],
   });
   const headers = [t.invited, t.bounced, t.opened, t.started, t.partial, t.complete, t.refused, t.notEligible, t.responseOfInvited, ...(hasPopulation ? [t.population, t.responseOfPopulation] : []), 'RR1', 'RR2', 'COOP1', 'REF1', 'CON1', t.moe];
+  // Mails per status; one being sent counts as queued.
+  const outboxStatus = (counts: MailingState['outbox']): string =>
+    (['sent', 'pending', 'skipped', 'failed'] as const)
+      .map((s) => [s, (counts[s] ?? 0) + (s === 'pending' ? (counts.sending ?? 0) : 0)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${t[s]} ${shownCount(n, k)}`)
+      .join(', ');
   const curve = d.curve;
   const when = (date: Date) => new Intl.DateTimeFormat(t.htmlLang === 'en' ? 'en-GB' : 'nl-NL', { timeZone: 'Europe/Amsterdam', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(date);
   return {
@@ -182,7 +189,8 @@ function dashboardView(d: Dashboard, t: AdminText) {
       planned: when(m.sendAt),
       moves: m.moves,
       only: m.only ? `${t.onlyFor} ${partOfSample(m.only)}` : undefined,
-      status: (['sent', 'pending', 'sending', 'skipped', 'failed'] as const).filter((s) => m.outbox[s]).map((s) => `${t[s === 'sending' ? 'pending' : s]} ${shownCount(m.outbox[s]!, k)}`).join(', ') || t.upcoming,
+      status: outboxStatus(m.outbox) || t.upcoming,
+      resent: m.resent.sent || m.resent.pending || m.resent.sending || m.resent.failed ? `${t.resent}: ${outboxStatus(m.resent)}` : undefined,
       reach: m.reach === undefined ? '' : shownCount(m.reach, k),
     })),
     phoning: d.phoning
