@@ -470,6 +470,8 @@ export async function callCommand(ctx: CliContext, surveyArg: string, email: str
     await noteAnswersInProgress(ctx, survey.id, email, { ...invitee, state }, outcome);
   } else if (invitee.state === 'refused' && outcome === 'will-respond') {
     ctx.io.out(`they had said they do not take part: read out their code (survey code ${survey.id} ${email}); the questionnaire asks them to confirm that they do take part after all`);
+  } else if (outcome === 'will-respond') {
+    ctx.io.out(`if they cannot find the invitation: survey resend ${survey.id} ${email}, or read out their code (survey code ${survey.id} ${email})`);
   }
   // By invitee number, not address: the audit log outlives the contact data (survey purge).
   await audit(ctx.db, { actor: cliActor(), action: 'call recorded', surveyId: survey.id, detail: `invitee ${invitee.id}: ${outcome}` }, ctx.config.now());
