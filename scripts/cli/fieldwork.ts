@@ -33,7 +33,7 @@ import { resendMail } from '../../server/usecases/resend.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
-import { stratumLabel, surveyStatus, type StatusRow } from '../../server/usecases/status.ts';
+import { stratumLabel, surveyStatus, surveyStatusBy, type StatusRow } from '../../server/usecases/status.ts';
 import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 import { definitionOf, loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
@@ -573,14 +573,15 @@ function printTable(ctx: CliContext, headers: string[], body: string[][], title:
   for (const b of body) ctx.io.out(line(b));
 }
 
-export async function statusCommand(ctx: CliContext, surveyArg: string, format: string): Promise<number> {
+export async function statusCommand(ctx: CliContext, surveyArg: string, format: string, options: { by?: string } = {}): Promise<number> {
   if (!['table', 'csv', 'json'].includes(format)) {
     ctx.io.err(`unknown format "${format}": use table, csv or json`);
     return 2;
   }
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
-  const rows = await surveyStatus(ctx.db, survey);
+  const by = options.by?.split(',');
+  const rows = by ? await surveyStatusBy(ctx.db, survey, await ctx.questionnaires.byHash(survey.questionnaire_hash), by) : await surveyStatus(ctx.db, survey);
   if (format === 'json') {
     ctx.io.out(JSON.stringify(rows, null, 2));
     return 0;
@@ -607,9 +608,9 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
   };
   const headers = ['stratum', ...STATUS_COLUMNS.map(([name]) => name)];
   const body = rows.map((r) => [rowLabel(r), ...STATUS_COLUMNS.map(([name, get]) => show(name, get(r)))]);
-  printTable(ctx, headers, body, `${survey.id}: response per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);
+  printTable(ctx, headers, body, `${survey.id}: response per ${(by ? [...new Set(by.map((f) => f.trim()))] : definitionOf(survey).sample.strata).join(' / ') || 'survey'}${survey.purged_at ? ' (from the counts kept at purge)' : ''}`);
   ctx.io.out('response = complete + partial (counting rule); moe95 = 95% margin of error in points, finite-population corrected; flag: n < 30 onvoldoende betrouwbaar, n < 50 indicatief');
-  const phoning = await phoningProgress(ctx.db, survey, ctx.config.now());
+  const phoning = by ? undefined : await phoningProgress(ctx.db, survey, ctx.config.now());
   if (phoning) {
     const phoningHeaders = ['stratum', 'to_call', 'called', ...CALL_OUTCOMES, 'call_back_due', 'responded_since'];
     const phoningBody = phoning.map((r) => [r.kind === 'total' ? 'total' : stratumLabel(r.stratum), ...[r.toCall, r.called, ...CALL_OUTCOMES.map((o) => r.lastCall[o]), r.callBackDue, r.respondedSince].map(String)]);

@@ -156,7 +156,8 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .description('response per stratum: counts, response %, AAPOR rates, margin of error, reliability flags')
     .argument('<survey>', 'survey id, or its definition file')
     .option('--format <format>', 'table, csv or json', 'table')
-    .action((survey: string, options: { format: string }) => withDb((ctx) => statusCommand(ctx, survey, options.format)));
+    .option('--by <columns>', 'group by these sample columns (comma-separated) instead of the strata, e.g. functie,adrestype (sample.extra)')
+    .action((survey: string, options: { format: string; by?: string }) => withDb((ctx) => statusCommand(ctx, survey, options.format, options)));
 
   program
     .command('export')

@@ -14,8 +14,9 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { aaporRates, marginOfError, reliabilityFlag, responseRate, sumDispositions, type AaporRates, type Dispositions, type Reliability } from '../domain/metrics/index.ts';
-import { definitionOf } from './surveys.ts';
-import type { SurveyDefinition } from '../domain/survey/definition.ts';
+import { definitionOf, SurveyError } from './surveys.ts';
+import { sampleColumns, type SurveyDefinition } from '../domain/survey/definition.ts';
+import type { Questionnaire } from '../domain/questionnaire/index.ts';
 import type { StratumCounts } from './purge.ts';
 
 export interface StatusRow {
@@ -87,6 +88,24 @@ export async function surveyStatus(db: Db, survey: SurveyRow): Promise<StatusRow
   return statusRows(def, countsPerStratum(await ledgerCells(db, survey, def.sample.strata), def.sample.strata));
 }
 
+/**
+ * The status table grouped by other columns of the sample frame than the strata (`survey status
+ * --by`): response by address type within functie, say (the Monitor 2024's table 4.4), or by
+ * bestuurslaag alone. With two or more columns, subtotals per value of the first. After purge
+ * only the strata's counts remain.
+ */
+export async function surveyStatusBy(db: Db, survey: SurveyRow, questionnaire: Questionnaire, by: readonly string[]): Promise<StatusRow[]> {
+  const def = definitionOf(survey);
+  const known = sampleColumns(def, questionnaire);
+  const fields = [...new Set(by.map((f) => f.trim()).filter((f) => f !== ''))];
+  if (fields.length === 0) throw new SurveyError(`say which columns to group by: ${known.join(', ') || 'the survey has no sample columns'}`);
+  for (const field of fields) {
+    if (!known.includes(field)) throw new SurveyError(`"${field}" is not a column of the sample of ${survey.id}: use ${known.join(', ') || 'none (the survey has no sample columns)'}`);
+    if (survey.purged_at && !def.sample.strata.includes(field)) throw new SurveyError(`survey ${survey.id} was purged: only the counts per ${def.sample.strata.join(' / ') || 'survey'} were kept, not per ${field}`);
+  }
+  return statusRows(def, countsPerStratum(await ledgerCells(db, survey, fields), fields), fields);
+}
+
 /** "burgemeester", or "gemeente / wethouder" for two strata columns. */
 export function stratumLabel(stratum: Record<string, string | null>): string {
   return Object.values(stratum).map((v) => v ?? '-').join(' / ');
@@ -102,8 +121,7 @@ export async function ledgerCells(db: Db, survey: SurveyRow, fields: readonly st
 }
 
 /** The status table from counts per stratum: strata rows, subtotals per first stratum, total. */
-export function statusRows(def: SurveyDefinition, perStratum: Map<Record<string, string | null>, LedgerCounts>): StatusRow[] {
-  const strata = def.sample.strata;
+export function statusRows(def: SurveyDefinition, perStratum: Map<Record<string, string | null>, LedgerCounts>, strata: readonly string[] = def.sample.strata): StatusRow[] {
   // Population sizes are given per value of one stratum column.
   const populationField = strata.length === 1 ? strata[0]! : undefined;
   const populations = populationField ? def.sample.population?.[populationField] : undefined;

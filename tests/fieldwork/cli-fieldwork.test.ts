@@ -683,3 +683,51 @@ describe('survey export', () => {
     expect((await survey('export', 'owb-2024', '--format', 'all')).err).toEqual(['--format all writes several files: give a folder with --out']);
   });
 });
+
+describe('survey status --by', () => {
+  it('groups by other columns of the frame than the strata: response by address type within functie (sample.extra)', async () => {
+    const base = JSON.parse(readFileSync(definition, 'utf8'));
+    const file = join(dir, 'adres.json');
+    const questionnaire = new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname;
+    writeFileSync(file, JSON.stringify({ ...base, id: 'adres', questionnaire, sample: { ...base.sample, extra: ['adrestype'] } }));
+    const frame = join(dir, 'adres.csv');
+    writeFileSync(frame, ['email;functie;adrestype', 'b1@a.nl;burgemeester;algemeen', 'b2@a.nl;burgemeester;persoonlijk', 'b3@a.nl;burgemeester;persoonlijk', 'w1@a.nl;wethouder;persoonlijk', 'w2@a.nl;wethouder;'].join('\n'));
+    expect((await survey('import', file, frame)).code).toBe(0);
+    await db((d) => d.updateTable('invitees').set({ state: 'submitted', submitted_on: '2024-06-04', counted_on: '2024-06-04' }).where('email', 'in', ['b2@a.nl', 'b3@a.nl', 'w1@a.nl']).execute());
+
+    const rows = async (...args: string[]) => {
+      const { code, out, err } = await survey('status', 'adres', ...args);
+      expect(code, err.join('\n')).toBe(0);
+      // stratum, invited, complete, response % of the invited
+      return out.map((l) => l.split(',')).slice(1).map((c) => [c[0], c[1], c[6], c[10]]);
+    };
+    expect(await rows('--by', 'functie,adrestype', '--format', 'csv')).toEqual([
+      ['burgemeester / algemeen', '1', '0', '0.0000'],
+      ['burgemeester / persoonlijk', '2', '2', '1.0000'],
+      ['burgemeester (subtotal)', '3', '2', '0.6667'],
+      ['wethouder / persoonlijk', '1', '1', '1.0000'],
+      ['wethouder / -', '1', '0', '0.0000'],
+      ['wethouder (subtotal)', '2', '1', '0.5000'],
+      ['total', '5', '3', '0.6000'],
+    ]);
+    expect(await rows('--by', 'adrestype', '--format', 'csv')).toEqual([
+      ['algemeen', '1', '0', '0.0000'],
+      ['persoonlijk', '3', '3', '1.0000'],
+      // Left empty in the frame.
+      ['-', '1', '0', '0.0000'],
+      ['total', '5', '3', '0.6000'],
+    ]);
+    const table = (await survey('status', 'adres', '--by', 'functie,adrestype')).out;
+    expect(table[0]).toBe('adres: response per functie / adrestype');
+
+    const unknown = await survey('status', 'adres', '--by', 'functie,gemeente');
+    expect([unknown.code, unknown.err]).toEqual([1, ['"gemeente" is not a column of the sample of adres: use functie, adrestype']]);
+
+    // Purge keeps the counts per stratum only.
+    expect((await survey('close', 'adres')).code).toBe(0);
+    expect((await survey('purge', 'adres', '--yes')).code).toBe(0);
+    const purged = await survey('status', 'adres', '--by', 'functie,adrestype');
+    expect([purged.code, purged.err]).toEqual([1, ['survey adres was purged: only the counts per functie were kept, not per adrestype']]);
+    expect((await rows('--by', 'functie', '--format', 'csv')).at(-1)).toEqual(['total', '5', '3', '0.6000']);
+  });
+});

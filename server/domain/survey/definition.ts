@@ -21,12 +21,16 @@ export const SurveyDefinitionSchema = z.strictObject({
     .strictObject({
       strata: z.array(FieldName).default([]).describe('Sample frame columns that are strata for reporting (response per stratum).'),
       carry: z.array(FieldName).default([]).describe('Coarse columns copied onto every (anonymous) response; never one that identifies a person.'),
+      extra: z
+        .array(FieldName)
+        .default([])
+        .describe('More frame columns, kept with the invitees for fieldwork analysis alone, e.g. "adrestype" (personal or general address) for response by address type (survey status --by functie,adrestype): neither strata nor carried onto responses, and gone at purge.'),
       population: z
         .record(FieldName, z.record(z.string(), z.number().int().positive()))
         .optional()
         .describe('Population size per value of a stratum, e.g. {"functie": {"burgemeester": 342}}; default: the number invited.'),
     })
-    .default({ strata: [], carry: [] }),
+    .default({ strata: [], carry: [], extra: [] }),
   weighting: z
     .strictObject({
       cells: z
@@ -70,7 +74,7 @@ export type SurveyDefinition = z.output<typeof SurveyDefinitionSchema>;
 
 /** The sample frame columns a survey accepts, beside the contact columns. */
 export function sampleColumns(def: SurveyDefinition, q: Questionnaire): string[] {
-  return [...new Set([...q.sample.keys(), ...def.sample.strata, ...def.sample.carry])];
+  return [...new Set([...q.sample.keys(), ...def.sample.strata, ...def.sample.carry, ...def.sample.extra])];
 }
 
 /**
