@@ -10,6 +10,7 @@ import { mailingOf, outboxCounts } from '../db/outbox.ts';
 import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/surveys.ts';
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
+import { parseAddress } from '../domain/survey/addresses.ts';
 import { checkSurveyDefinition, type SurveyDefinition } from '../domain/survey/definition.ts';
 import { previewArgs } from '../mail/preview.ts';
 import { MailTemplates } from '../mail/render.ts';
@@ -141,6 +142,16 @@ export function definitionOf(survey: SurveyRow): SurveyDefinition {
     parsedDefinitions.set(survey.definition, definition);
   }
   return definition;
+}
+
+/**
+ * Whom a respondent can write to with a question about the survey (is this genuine, my code does
+ * not work, I want to be taken off the list): the reply address of its mail, else the sender, and
+ * the organisation that runs it.
+ */
+export function contactOf(survey: SurveyRow): { organisation: string; email: string } {
+  const { mail } = definitionOf(survey);
+  return { organisation: mail.organisation, email: parseAddress(mail.replyTo ?? mail.from).address };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -263,6 +263,34 @@ describe('pages', () => {
   });
 });
 
+describe('whom to ask', () => {
+  const footer = (b: Browser) => b.document().querySelector('footer')!.text.replace(/\s+/g, ' ').trim();
+  const asked = 'Vragen over dit onderzoek? Mail naar helpdesk@bureau.test (Bureau Test, in opdracht van BZK).';
+
+  it("names the survey's reply address and organisation on its pages, the opt-out and the thank-you page; not on the start page, which serves every survey", async () => {
+    const mail = { from: 'Onderzoek <onderzoek@bureau.test>', replyTo: 'Helpdesk <helpdesk@bureau.test>', organisation: 'Bureau Test, in opdracht van BZK' };
+    const [invite] = await server.survey('owb-2024', [burgemeester], { extra: { mail } });
+    const b = server.browser();
+    await b.open('/');
+    expect(footer(b)).not.toContain('Vragen over dit onderzoek');
+    await b.open(`/optout/${invite!.token}`);
+    expect(footer(b)).toContain(asked);
+    await b.open(`/s/${invite!.token}`);
+    expect(footer(b)).toContain(asked);
+    expect(b.document().querySelector('footer a')!.getAttribute('href')).toBe('mailto:helpdesk@bureau.test');
+    while (b.pageId()) await b.submit(b.pageId() === 'H1' ? { Q1: ['geen'] } : b.pageId() === 'H5' ? { Q15: 'goed' } : {});
+    expect(b.heading()).toBe('Hartelijk dank');
+    expect(footer(b)).toContain(asked);
+  });
+
+  it('falls back on the sender when the mail has no reply address', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    expect(footer(b)).toContain('Vragen over dit onderzoek? Mail naar onderzoek@bureau.test (Bureau Test).');
+  });
+});
+
 describe('going back', () => {
   it("drops a later chapter's answers when an earlier answer changes so that it no longer applies", async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);

@@ -9,6 +9,8 @@ import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../usecases/refusal.ts';
+import { contactOf } from '../../usecases/surveys.ts';
+import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, richText } from './page-view.ts';
 import { endSession, readSession, startSession } from './session.ts';
@@ -82,21 +84,23 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   const situationPage = (request: Request, reply: FastifyReply, r: Respondent, situation: Exclude<Situation, 'answering'>) => {
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     const surveyTitle = renderText(r.questionnaire, r.questionnaire.def.title, 'nl', environment(r.questionnaire, {}, r.sample));
+    const contact = contactOf(r.survey);
     switch (situation) {
       case 'completed':
-        return message(request, reply, 200, ui.completedTitle, [ui.completedText], { surveyTitle });
+        return message(request, reply, 200, ui.completedTitle, [ui.completedText], { surveyTitle, contact });
       case 'closed':
-        return message(request, reply, 410, ui.closedTitle, [ui.closedText], { surveyTitle });
+        return message(request, reply, 410, ui.closedTitle, [ui.closedText], { surveyTitle, contact });
       case 'not-open':
-        return message(request, reply, 403, ui.notOpenTitle, [fill(ui.notOpenText, { date: amsterdamDate(new Date(r.survey.opens_at)) })], { surveyTitle });
+        return message(request, reply, 403, ui.notOpenTitle, [fill(ui.notOpenText, { date: amsterdamDate(new Date(r.survey.opens_at)) })], { surveyTitle, contact });
       case 'refused':
         // People change their mind (or clicked the opt-out by mistake): every response counts.
         return message(request, reply, 403, ui.refusedTitle, [ui.refusedText], {
           surveyTitle,
+          contact,
           form: { action: '/q/take-part', csrfToken: reply.generateCsrf(), intro: ui.takePartIntro, button: ui.takePartButton },
         });
       case 'not-eligible':
-        return message(request, reply, 403, ui.notEligibleTitle, [ui.notEligibleText], { surveyTitle });
+        return message(request, reply, 403, ui.notEligibleTitle, [ui.notEligibleText], { surveyTitle, contact });
     }
   };
 
@@ -126,6 +130,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return reply.code(status).view('pages/page.hbs', {
       ui,
       surveyTitle: renderText(q, q.def.title, lang, env),
+      contact: contactOf(r.survey),
       pageTitle,
       items,
       errorSummary: errorSummary(ctx, items),
@@ -243,6 +248,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return reply.view('pages/message.hbs', {
       ui,
       surveyTitle: renderText(q, q.def.title, lang, env),
+      contact: contactOf(r.survey),
       pageTitle: ui.thanksTitle,
       title: ui.thanksTitle,
       paragraphs: [richText(renderText(q, q.def.end.text, lang, env))],
@@ -259,8 +265,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     // Answers in progress are deleted only when the page has said so (the form then carries
     // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
     const inProgress = await hasAnswersInProgress(app.db, app.secrets, invitee);
+    const survey = await getSurvey(app.db, invitee.survey_id);
     return reply.view('pages/optout.hbs', {
       ui,
+      contact: survey ? contactOf(survey) : undefined,
       pageTitle: ui.optOutTitle,
       action: request.url.split('?')[0],
       csrfToken: reply.generateCsrf(),
@@ -277,7 +285,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const withdrawAnswers = (request.body as Record<string, unknown> | undefined)?.answers === 'withdraw';
     const { withdrawn } = await recordDisposition(app.db, app.secrets, invitee, 'refused', app.config.now(), { withdrawAnswers });
     endSession(reply);
-    return message(request, reply, 200, ui.optOutDoneTitle, withdrawn ? [ui.optOutDoneText, ui.optOutWithdrawn] : [ui.optOutDoneText]);
+    const survey = await getSurvey(app.db, invitee.survey_id);
+    return message(request, reply, 200, ui.optOutDoneTitle, withdrawn ? [ui.optOutDoneText, ui.optOutWithdrawn] : [ui.optOutDoneText], survey ? { contact: contactOf(survey) } : {});
   });
 }
 
