@@ -33,9 +33,9 @@ export function mailingOf(outboxMailingId: string): { mailingId: string; copy: n
 }
 
 /** An invitee's outbox rows of one mailing: the mailing itself and its copies. */
-export async function inviteeMailingRows(db: Db, inviteeId: number, mailingId: string): Promise<{ copy: number; status: OutboxStatus; sent_at: string | null }[]> {
-  const rows = await db.selectFrom('outbox').select(['mailing_id', 'status', 'sent_at']).where('invitee_id', '=', inviteeId).execute();
-  return rows.map((r) => ({ ...mailingOf(r.mailing_id), status: r.status, sent_at: r.sent_at })).filter((r) => r.mailingId === mailingId).map(({ copy, status, sent_at }) => ({ copy, status, sent_at }));
+export async function inviteeMailingRows(db: Db, inviteeId: number, mailingId: string): Promise<{ copy: number; status: OutboxStatus }[]> {
+  const rows = await db.selectFrom('outbox').select(['mailing_id', 'status']).where('invitee_id', '=', inviteeId).execute();
+  return rows.map((r) => ({ ...mailingOf(r.mailing_id), status: r.status })).filter((r) => r.mailingId === mailingId).map(({ copy, status }) => ({ copy, status }));
 }
 
 /** Queues a copy of a mailing for one invitee, due now. */
