@@ -190,7 +190,7 @@ function dashboardView(d: Dashboard, t: AdminText) {
       moves: m.moves,
       only: m.only ? `${t.onlyFor} ${partOfSample(m.only)}` : undefined,
       status: outboxStatus(m.outbox) || t.upcoming,
-      resent: m.resent.sent || m.resent.pending || m.resent.sending || m.resent.failed ? `${t.resent}: ${outboxStatus(m.resent)}` : undefined,
+      resent: outboxStatus(m.resent) ? `${t.resent}: ${outboxStatus(m.resent)}` : undefined,
       reach: m.reach === undefined ? '' : shownCount(m.reach, k),
     })),
     phoning: d.phoning
