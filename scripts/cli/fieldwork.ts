@@ -9,7 +9,7 @@ import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
 import { audienceBySample, countDue, mailingOf, outboxCounts } from '../../server/db/outbox.ts';
-import { closeDateText } from '../../server/mail/render.ts';
+import { closeDateText } from '../../server/domain/survey/dates.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { TemplateError } from '../../server/mail/render.ts';
 import { MailUnavailableError } from '../../server/mail/transport.ts';

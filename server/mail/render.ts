@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { formatCode } from '../domain/codes.ts';
+import { closeDateText } from '../domain/survey/dates.ts';
 import type { PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import type { InviteeRow } from '../db/invitees.ts';
@@ -36,21 +37,6 @@ const DEFAULT_SUBJECTS: Record<PlannedMailing['kind'], string> = {
   reminder: 'Herinnering: {{surveyTitle}}',
 };
 
-const closeDates = new Map<string, string>();
-
-/** "dinsdag 9 juli 2024": the last day on which the questionnaire can be filled in. */
-export function closeDateText(closesAt: Date, timeZone: string): string {
-  const key = `${closesAt.toISOString()} ${timeZone}`;
-  const known = closeDates.get(key);
-  if (known) return known;
-  const local = (d: Date, o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('nl-NL', { timeZone, ...o }).format(d);
-  const midnight = local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) === '00:00';
-  const lastDay = midnight ? new Date(closesAt.getTime() - 1) : closesAt;
-  const date = local(lastDay, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-  const text = midnight ? date : `${date} om ${local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}`;
-  closeDates.set(key, text);
-  return text;
-}
 
 export function salutationOf(invitee: Pick<InviteeRow, 'salutation' | 'name'>): string {
   if (invitee.salutation) return invitee.salutation;

@@ -83,9 +83,10 @@ export type SaveOutcome =
   | { kind: 'stale' };
 
 /**
- * Saves the answers given on `block` and moves the respondent on (or back). Answers that the new
- * routing no longer asks for are dropped. When there is no page after this one, the questionnaire
- * is finished: the draft becomes an anonymous response and the ledger learns "submitted" (date only).
+ * Saves the answers given on `block` and moves the respondent on, back, or nowhere ('stay': they
+ * stop for now and resume on this page). Answers that the new routing no longer asks for are
+ * dropped. When there is no page after this one, the questionnaire is finished: the draft becomes
+ * an anonymous response and the ledger learns "submitted" (date only).
  */
 export async function savePage(
   db: Db,
@@ -93,7 +94,7 @@ export async function savePage(
   block: CompiledBlock,
   pageAnswers: Answers,
   postedVersion: number,
-  direction: 'next' | 'previous',
+  direction: 'next' | 'previous' | 'stay',
   now: Date,
 ): Promise<SaveOutcome> {
   if (postedVersion !== draftVersion(r)) return { kind: 'stale' };
@@ -106,7 +107,7 @@ export async function savePage(
   }
   const answers = prune(q, { ...kept, ...pageAnswers }, r.sample);
   const pages = shownBlocks(q, answers, r.sample);
-  const next = direction === 'next' ? pages.find((p) => p.index > block.index) : [...pages].reverse().find((p) => p.index < block.index);
+  const next = direction === 'next' ? pages.find((p) => p.index > block.index) : direction === 'previous' ? [...pages].reverse().find((p) => p.index < block.index) : block;
   const today = amsterdamDate(now);
 
   try {

@@ -1,5 +1,5 @@
 // axe-core on every kind of page in a real browser: start, each item kind, an error state,
-// thank-you, already completed, closed, opt-out, sign-in and the dashboard. No serious or critical
+// thank-you, already completed, closed, opt-out, saved for later, sign-in and the dashboard. No serious or critical
 // violations. Screenshots of each at phone and desktop width go to test-output/screenshots/.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,10 @@ describe('every page kind passes axe-core', () => {
     await audit('refused-take-part');
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(page.url()).toMatch(/\/q\/p\//);
+    // Save and continue later: the page that says how to come back.
+    await Promise.all([page.waitForNavigation(), page.click('button[value=later]')]);
+    expect(await page.locator('h1').innerText()).toBe('Uw antwoorden zijn bewaard');
+    await audit('saved-for-later');
   });
 
   it('sign-in and the dashboard', async () => {

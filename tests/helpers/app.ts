@@ -136,7 +136,7 @@ export class Browser {
   }
 
   /** Submits the form on the page last loaded, with its CSRF token and version. */
-  async submit(fields: FormFields, action: 'next' | 'previous' = 'next', page = this.lastPage): Promise<LightMyRequestResponse> {
+  async submit(fields: FormFields, action: 'next' | 'previous' | 'later' = 'next', page = this.lastPage): Promise<LightMyRequestResponse> {
     const doc = parse(page!.body);
     const form = doc.querySelector('form')!;
     const hidden = Object.fromEntries(form.querySelectorAll('input[type=hidden]').map((i) => [i.getAttribute('name')!, i.getAttribute('value') ?? '']));

@@ -359,6 +359,46 @@ describe('save and resume', () => {
   });
 });
 
+describe('save and continue later', () => {
+  it('keeps what the page holds, ends the session, says how to come back and until when, and resumes on that page', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    expect(b.pageId()).toBe('H1');
+    // Q1 is required: going on would not be allowed, stopping is.
+    await b.submit({ Q1: ['geen'] }, 'later');
+    expect(b.url).toBe('/q/saved');
+    expect(b.heading()).toBe('Uw antwoorden zijn bewaard');
+    const text = b.document().querySelector('main')!.text.replace(/\s+/g, ' ');
+    expect(text).toContain('open de link in de uitnodiging, of typ uw code op https://enquete.test/.');
+    expect(text).toContain('De vragenlijst is open tot en met dinsdag 9 juli 2024.');
+    // The session ended: a shared computer does not keep the questionnaire open.
+    await b.open('/q');
+    expect(b.last!.statusCode).toBe(401);
+
+    await b.open(`/s/${invite!.token}`);
+    expect(b.pageId()).toBe('H1');
+    expect(b.document().querySelector('#q-Q1-geen')!.hasAttribute('checked')).toBe(true);
+    // An answer the page cannot take is not saved over the one before; nothing is lost.
+    await b.submit({ Q1: ['onzin'] }, 'later');
+    expect(b.heading()).toBe('Uw antwoorden zijn bewaard');
+    await b.open(`/s/${invite!.token}`);
+    expect(b.document().querySelector('#q-Q1-geen')!.hasAttribute('checked')).toBe(true);
+    expect((await getInvitee(server.app.db, 1))!.state).toBe('started');
+  });
+
+  it('offers it on every page, beside going on and going back', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    const later = () => b.document().querySelector('button[value=later]')?.text.trim();
+    expect(later()).toBe('Opslaan en later verder');
+    await b.submit({});
+    expect(later()).toBe('Opslaan en later verder');
+  });
+});
+
 describe('submitting once', () => {
   async function finishOwb(b: Browser, token: string) {
     await b.open(`/s/${token}`);

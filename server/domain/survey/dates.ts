@@ -12,3 +12,22 @@ export function amsterdamDate(at: Date): string {
   if (minute !== lastDate.minute) lastDate = { minute, date: dateFormat.format(at) };
   return lastDate.date;
 }
+
+const closeDates = new Map<string, string>();
+
+/**
+ * "dinsdag 9 juli 2024": the last day on which the questionnaire can be filled in (with the time
+ * when it closes during the day). In English ("Tuesday 9 July 2024") for the English pages.
+ */
+export function closeDateText(closesAt: Date, timeZone: string, lang: 'nl' | 'en' = 'nl'): string {
+  const key = `${closesAt.toISOString()} ${timeZone} ${lang}`;
+  const known = closeDates.get(key);
+  if (known) return known;
+  const local = (d: Date, o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'nl-NL', { timeZone, ...o }).format(d);
+  const midnight = local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) === '00:00';
+  const lastDay = midnight ? new Date(closesAt.getTime() - 1) : closesAt;
+  const date = local(lastDay, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  const text = midnight ? date : `${date} ${lang === 'en' ? 'at' : 'om'} ${local(closesAt, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}`;
+  closeDates.set(key, text);
+  return text;
+}

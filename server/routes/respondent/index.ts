@@ -9,7 +9,8 @@ import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../usecases/refusal.ts';
-import { contactOf } from '../../usecases/surveys.ts';
+import { contactOf, definitionOf } from '../../usecases/surveys.ts';
+import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, richText } from './page-view.ts';
@@ -201,7 +202,9 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     if (!block || !mayVisit(r, block, pages)) return reply.redirect('/q', 303);
 
     const form = bodyToForm(request.body);
-    const direction = form._action?.[0] === 'previous' ? 'previous' : 'next';
+    // 'later': save what the page holds and stop for now, to resume on this page.
+    const action = form._action?.[0];
+    const direction = action === 'previous' ? 'previous' : action === 'later' ? 'stay' : 'next';
     const version = Number(form._version?.[0]);
     const before = answersBefore(r, block);
     const items = shownItems(block, environment(r.questionnaire, before, r.sample));
@@ -212,7 +215,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     let pageAnswers = parsed.answers;
     if (errors.length > 0) {
       if (direction === 'next') return renderPage(request, reply, r, pages, block, form, errors, 422);
-      // Going back never loses anything: valid answers are saved, an invalid one keeps its old value.
+      // Going back or stopping never loses anything: valid answers are saved, an invalid one keeps its old value.
       const invalid = new Set(errors.map((e) => e.field.split('.')[0]!));
       pageAnswers = Object.fromEntries(Object.entries({ ...pageAnswers }).filter(([key]) => !invalid.has(key.split('.')[0]!)));
       for (const [key, value] of Object.entries(r.answers)) if (invalid.has(key.split('.')[0]!)) pageAnswers[key] = value;
@@ -220,7 +223,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const outcome = await savePage(app.db, r, block, pageAnswers, version, direction, now);
     switch (outcome.kind) {
       case 'saved':
-        return reply.redirect(`/q/p/${outcome.next.id}`, 303);
+        return reply.redirect(direction === 'stay' ? '/q/saved' : `/q/p/${outcome.next.id}`, 303);
       case 'finished':
         return reply.redirect('/q/done', 303);
       case 'stale': {
@@ -235,6 +238,21 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
         return renderPage(request, reply, current, currentPages, block, form, [], 409, 'staleNotice');
       }
     }
+  });
+
+  // After "save and continue later": how to come back, and until when. The session ends here, so
+  // that a shared computer does not keep the questionnaire open; the link or code resumes it.
+  app.get<Route>('/q/saved', async (request: Request, reply) => {
+    const r = await respondentOf(request);
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const ui = uiText(lang);
+    const paragraphs = [fill(ui.savedText, { startUrl: `${app.config.publicUrl}/` })];
+    if (!r) return message(request, reply, 200, ui.savedTitle, paragraphs);
+    endSession(reply);
+    const closesAt = new Date(r.survey.closes_at);
+    paragraphs.push(fill(ui.savedUntil, { date: closeDateText(closesAt, definitionOf(r.survey).calendar.timezone, lang === 'en' ? 'en' : 'nl') }));
+    const surveyTitle = renderText(r.questionnaire, r.questionnaire.def.title, lang, environment(r.questionnaire, {}, r.sample));
+    return message(request, reply, 200, ui.savedTitle, paragraphs, { surveyTitle, contact: contactOf(r.survey) });
   });
 
   app.get<Route>('/q/done', async (request: Request, reply) => {
