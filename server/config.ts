@@ -1,5 +1,10 @@
 // What the app needs to run. main.ts builds it from the environment; tests build it directly.
 
+import type { DkimConfig } from './mail/dkim.ts';
+
+/** A setting that cannot work (a missing part, an unreadable key): said at start, without a stack trace. */
+export class ConfigError extends Error {}
+
 export interface AppConfig {
   /** SQLite file, or ':memory:'. */
   databasePath: string;
@@ -32,5 +37,7 @@ export interface AppConfig {
      * (default 60 s: long enough that it is never one another process is still sending).
      */
     staleClaimMs?: number;
+    /** Sign every mail with DKIM (when the mail relay does not sign for the sender's domain). */
+    dkim?: DkimConfig;
   };
 }

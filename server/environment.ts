@@ -4,12 +4,14 @@
 //   PORT (3000), HOST (127.0.0.1), DATABASE_PATH (data/enquete.sqlite), PUBLIC_URL,
 //   SERVER_SECRET (else kept in a file "secret" beside the database, created on first use),
 //   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in data/mail),
-//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60)
+//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
+//   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppConfig } from './config.ts';
+import { ConfigError, type AppConfig } from './config.ts';
+import { checkDkimConfig, type DkimConfig } from './mail/dkim.ts';
 import { generateMasterSecret } from './security/secrets.ts';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +27,23 @@ function serverSecret(env: NodeJS.ProcessEnv, databasePath: string): { secret: s
     created = ', just created because SERVER_SECRET was not set';
   }
   return { secret: readFileSync(file, 'utf8').trim(), secretSource: `the file ${file}${created}` };
+}
+
+/** DKIM signing from DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE: all three, or none. */
+function dkimFrom(env: NodeJS.ProcessEnv): DkimConfig | undefined {
+  const names = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'] as const;
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length === names.length) return undefined;
+  if (missing.length > 0) throw new ConfigError(`DKIM signing needs ${names.join(', ')}; ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set`);
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(env.DKIM_PRIVATE_KEY_FILE!, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`DKIM_PRIVATE_KEY_FILE: cannot read ${env.DKIM_PRIVATE_KEY_FILE} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const dkim = { domain: env.DKIM_DOMAIN!.trim().toLowerCase(), selector: env.DKIM_SELECTOR!.trim(), privateKey };
+  checkDkimConfig(dkim);
+  return dkim;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
@@ -46,6 +65,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
       dir: resolve(env.MAIL_DIR ?? resolve(dirname(databasePath), 'mail')),
       senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
       staleClaimMs: Number(env.SENDER_STALE_CLAIM_SECONDS ?? 60) * 1000,
+      dkim: dkimFrom(env),
     },
   };
 }

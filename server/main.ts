@@ -2,14 +2,24 @@
 // database, and listens. Settings: see server/environment.ts.
 
 import { buildApp } from './app.ts';
+import { ConfigError } from './config.ts';
 import { configFromEnvironment } from './environment.ts';
 import { demoLinks, ensureDemoSurvey } from './usecases/demo.ts';
 import { SecretMismatchError } from './usecases/server-secret.ts';
 
-const config = configFromEnvironment();
+const config = (() => {
+  try {
+    return configFromEnvironment();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
+})();
 const app = await buildApp(config).catch((e: unknown) => {
-  if (!(e instanceof SecretMismatchError)) throw e;
-  console.error(`${config.databasePath}: ${e.message}`);
+  if (e instanceof ConfigError) console.error(e.message);
+  else if (e instanceof SecretMismatchError) console.error(`${config.databasePath}: ${e.message}`);
+  else throw e;
   process.exit(1);
 });
 const created = await ensureDemoSurvey(app.db, app.secrets, config.questionnairesDir, config.now());

@@ -8,6 +8,7 @@ import { findInviteeByEmail, type InviteeRow } from '../../server/db/invitees.ts
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
+import { ConfigError } from '../../server/config.ts';
 import { audienceBySample, countDue, mailingOf, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/domain/survey/dates.ts';
 import { createMailer } from '../../server/mail/setup.ts';
@@ -51,7 +52,14 @@ export interface CliContext {
 }
 
 export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx: CliContext) => Promise<number>): Promise<number> {
-  const config = configFromEnvironment(env);
+  let config: ReturnType<typeof configFromEnvironment>;
+  try {
+    config = configFromEnvironment(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.err(e.message);
+    return 1;
+  }
   const db = await openDatabase(config.databasePath);
   try {
     const secrets = createSecrets(config.secret);
@@ -64,6 +72,10 @@ export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx:
     }
     if (e instanceof SecretMismatchError) {
       io.err(`${config.databasePath}: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof ConfigError) {
+      io.err(e.message);
       return 1;
     }
     throw e;
