@@ -19,6 +19,10 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 // The TXT record the bureau publishes at enquete2024._domainkey.bureau.test.
 const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+// What mailauth reports per signature (its type declarations leave some of these out).
+type Verified = { status: { result: string }; signingDomain?: string; selector?: string; algo?: string; signingHeaders?: { keys: string } };
+const verify = async (raw: string) => (await dkimVerify(Buffer.from(raw), { resolver })).results as unknown as Verified[];
+
 const resolver = async (name: string, type: string) => {
   if (type === 'TXT' && name === 'enquete2024._domainkey.bureau.test') return [[record]];
   throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' });
@@ -47,14 +51,13 @@ describe('DKIM', () => {
     transport.close();
     expect(smtp.received).toHaveLength(2);
     for (const { raw } of smtp.received) {
-      const { results } = await dkimVerify(Buffer.from(raw), { resolver, curTime: new Date('2024-06-03T09:00:00+02:00') });
+      const results = await verify(raw);
       expect(results.map((r) => [r.status.result, r.signingDomain, r.selector, r.algo])).toEqual([['pass', 'bureau.test', 'enquete2024', 'rsa-sha256']]);
       expect(results[0]!.signingHeaders!.keys.toLowerCase().split(': ')).toEqual(expect.arrayContaining(['from', 'subject', 'to', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']));
     }
     const changed = smtp.received[0]!.raw.replace('Subject: Uitnodiging', 'Subject: Herinnering');
     expect(changed).not.toBe(smtp.received[0]!.raw);
-    const { results } = await dkimVerify(Buffer.from(changed), { resolver });
-    expect(results[0]!.status.result).toBe('fail');
+    expect((await verify(changed))[0]!.status.result).toBe('fail');
   });
 
   it('is refused at start, saying what is wrong, when it could not sign', () => {
