@@ -23,3 +23,8 @@ export async function countSurveys(db: Db): Promise<number> {
 export async function markSurveyClosed(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('surveys').set({ closed_at: at.toISOString() }).where('id', '=', id).where('closed_at', 'is', null).execute();
 }
+
+/** Surveys not closed by hand nor purged (their calendar may still have closed them). */
+export async function listOpenSurveys(db: Db): Promise<SurveyRow[]> {
+  return db.selectFrom('surveys').selectAll().where('closed_at', 'is', null).where('purged_at', 'is', null).execute();
+}

@@ -6,9 +6,9 @@
 // and survey address are for mail that did not arrive).
 
 import type { Db } from '../db/connection.ts';
-import type { InviteeRow } from '../db/invitees.ts';
+import { findInviteeByEmail, type InviteeRow } from '../db/invitees.ts';
 import { ELIGIBLE, inviteeMailingRows, queueCopy } from '../db/outbox.ts';
-import type { SurveyRow } from '../db/surveys.ts';
+import { listOpenSurveys, type SurveyRow } from '../db/surveys.ts';
 import { isClosed } from './answering.ts';
 import { planOf } from './fieldwork.ts';
 import { SurveyError } from './surveys.ts';
@@ -24,7 +24,7 @@ export interface Resent {
  * what to do instead, for someone who completed, refused, bounced or is not eligible, for a
  * mailing that has not reached them, while a copy is still waiting, and once fieldwork is over.
  */
-export async function resendMail(db: Db, survey: SurveyRow, invitee: InviteeRow, mailingId: string | undefined, now: Date): Promise<Resent> {
+export async function resendMail(db: Db, survey: SurveyRow, invitee: InviteeRow, mailingId: string | undefined, now: Date, options: { maxCopies?: number } = {}): Promise<Resent> {
   if (survey.purged_at) throw new SurveyError(`survey ${survey.id} was purged: its contact data is gone`);
   if (isClosed(survey, now)) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
   const { plan } = planOf(survey);
@@ -42,9 +42,37 @@ export async function resendMail(db: Db, survey: SurveyRow, invitee: InviteeRow,
     const waiting = rows.find((r) => r.copy > 1 && (r.status === 'pending' || r.status === 'sending'));
     if (waiting) throw new SurveyError(`a copy of ${mailing.id} for ${email} is already queued and goes out on the next send`);
     const copy = Math.max(...rows.map((r) => r.copy)) + 1;
+    if (options.maxCopies !== undefined && copy - 1 > options.maxCopies) throw new SurveyError(`${mailing.id} was sent again to ${email} ${options.maxCopies} times already`);
     await queueCopy(trx, survey.id, invitee.id, mailing.id, copy, now);
     return { mailingId: mailing.id, copy };
   });
+}
+
+/** How often someone may ask for their invitation again themselves (the helpdesk may go on). */
+export const SELF_SERVICE_COPIES = 3;
+
+/**
+ * Someone who lost the invitation asks for it on the start page by typing their address: the
+ * invitation of every open survey that reached that address is sent again, to that address only
+ * (never to one typed in), through the outbox, at most SELF_SERVICE_COPIES times. The page says
+ * the same whatever happened, so it tells nobody whether an address is in a sample; this returns
+ * the invitee numbers for the audit log.
+ */
+export async function resendOnRequest(db: Db, email: string, now: Date): Promise<{ surveyId: string; inviteeId: number }[]> {
+  const address = email.trim().toLowerCase();
+  const queued: { surveyId: string; inviteeId: number }[] = [];
+  for (const survey of await listOpenSurveys(db)) {
+    const invitee = await findInviteeByEmail(db, survey.id, address);
+    if (!invitee) continue;
+    try {
+      await resendMail(db, survey, invitee, undefined, now, { maxCopies: SELF_SERVICE_COPIES });
+      queued.push({ surveyId: survey.id, inviteeId: invitee.id });
+    } catch (e) {
+      // Completed, refused, not yet invited, a copy on its way, asked too often: nothing to send.
+      if (!(e instanceof SurveyError)) throw e;
+    }
+  }
+  return queued;
 }
 
 function notEligible(survey: SurveyRow, invitee: InviteeRow): string {

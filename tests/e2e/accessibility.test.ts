@@ -1,5 +1,5 @@
 // axe-core on every kind of page in a real browser: start, each item kind, an error state,
-// thank-you, already completed, closed, opt-out, saved for later, sign-in and the dashboard. No serious or critical
+// thank-you, already completed, closed, opt-out, saved for later, a lost invitation, sign-in and the dashboard. No serious or critical
 // violations. Screenshots of each at phone and desktop width go to test-output/screenshots/.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,17 @@ describe('every page kind passes axe-core', () => {
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(await page.locator('.error-summary').count()).toBe(1);
     await audit('start-error');
+    // No link or code any more: the page that sends the invitation again, its error and its answer.
+    await Promise.all([page.waitForNavigation(), page.click('a[href="/lost"]')]);
+    await audit('lost');
+    await page.fill('#email', 'geen adres');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(await page.locator('.error-summary').count()).toBe(1);
+    await audit('lost-error');
+    await page.fill('#email', 'all-kinds1@x.test');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(await page.locator('h1').innerText()).toBe('Uw aanvraag is ontvangen');
+    await audit('lost-sent');
   });
 
   it('each item kind, an error state, and the thank-you and already-completed pages', async () => {

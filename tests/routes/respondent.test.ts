@@ -9,6 +9,8 @@ import { getSurvey } from '../../server/db/surveys.ts';
 import { issueInvitations } from '../../server/usecases/invitations.ts';
 import { checkDefinition, saveSurvey } from '../../server/usecases/surveys.ts';
 import { formatCode, testDefinition, testServer, type Browser, type TestServer } from '../helpers/app.ts';
+import { fieldwork } from '../helpers/fieldwork.ts';
+import type { MailTransport } from '../../server/mail/transport.ts';
 import { referenceQuestionnaire } from '../helpers/questionnaires.ts';
 
 let server: TestServer;
@@ -260,6 +262,71 @@ describe('pages', () => {
     expect(b.document().querySelector('html')!.getAttribute('lang')).toBe('en');
     expect(b.document().querySelector('button[value=next]')!.text).toBe('Next');
     expect(b.document().querySelector('.display-text')!.text).toMatch(/^This questionnaire is about aggression/);
+  });
+});
+
+describe('asking for the invitation again on the start page', () => {
+  const memory: MailTransport & { to: string[] } = {
+    to: [],
+    description: 'memory',
+    async send(mail) {
+      this.to.push(mail.rendered.to.address);
+    },
+    close: () => {},
+  };
+  const copies = async () => (await server.app.db.selectFrom('outbox').select(['invitee_id', 'mailing_id', 'status']).where('mailing_id', 'like', 'invitation~%').orderBy('id').execute()).map((r) => `${r.invitee_id} ${r.mailing_id} ${r.status}`);
+  const ask = async (email: string) => {
+    const b = server.browser();
+    await b.open('/lost');
+    await b.submit({ email });
+    return b;
+  };
+
+  it('sends it again to an address in the sample, and says the same for any other, so the page tells nobody who is in it', async () => {
+    const invites = await server.survey('owb-2024', [burgemeester, { email: 'klaar@x.test', sample: { functie: 'wethouder' } }]);
+    memory.to.length = 0;
+    expect(await fieldwork(server, memory).run()).toMatchObject({ sent: 2 });
+    const done = server.browser();
+    await done.open(`/s/${invites[1]!.token}`);
+    while (done.pageId()) await done.submit(done.pageId() === 'H1' ? { Q1: ['geen'] } : done.pageId() === 'H5' ? { Q15: 'goed' } : {});
+
+    const start = server.browser();
+    await start.open('/');
+    expect(start.document().querySelector('main a[href="/lost"]')!.text).toBe('Geen link of code meer? Vraag de uitnodiging opnieuw aan');
+    const answers = [];
+    for (const email of [' Burgemeester@Gemeente.test ', 'niemand@x.test', 'klaar@x.test']) {
+      const b = await ask(email);
+      answers.push([b.url, b.heading(), b.document().querySelector('main p')!.text]);
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]!.slice(0, 2)).toEqual(['/lost/sent', 'Uw aanvraag is ontvangen']);
+    // Only the one who can still respond gets it, to the address it went to before.
+    expect(await copies()).toEqual(['1 invitation~2 pending']);
+    expect(await fieldwork(server, memory).run()).toMatchObject({ sent: 1 });
+    expect(memory.to.at(-1)).toBe('burgemeester@gemeente.test');
+    const logged = await server.app.db.selectFrom('audit_log').select(['actor', 'action', 'detail']).where('action', '=', 'mail resent').execute();
+    expect(logged).toEqual([{ actor: 'respondent (start page)', action: 'mail resent', detail: 'invitee 1: invitation, asked for on the start page' }]);
+  });
+
+  it('sends it at most three times on request, and one at a time', async () => {
+    await server.survey('owb-2024', [burgemeester]);
+    await fieldwork(server, memory).run();
+    await ask(burgemeester.email);
+    await ask(burgemeester.email);
+    expect(await copies()).toEqual(['1 invitation~2 pending']);
+    for (let i = 0; i < 3; i++) {
+      await fieldwork(server, memory).run();
+      await ask(burgemeester.email);
+    }
+    expect(await copies()).toEqual(['1 invitation~2 sent', '1 invitation~3 sent', '1 invitation~4 sent']);
+  });
+
+  it('asks again for an address that is not one, with the error at the field', async () => {
+    const b = await ask('burgemeester at gemeente');
+    expect(b.last!.statusCode).toBe(422);
+    expect(b.document().querySelector('.error-summary a')!.text).toBe('Vul een e-mailadres in, zoals naam@gemeente.nl');
+    expect(b.document().querySelector('#email')!.getAttribute('aria-invalid')).toBe('true');
+    expect(b.document().querySelector('#email')!.getAttribute('value')).toBe('burgemeester at gemeente');
   });
 });
 

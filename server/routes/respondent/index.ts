@@ -10,6 +10,9 @@ import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../u
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../usecases/refusal.ts';
 import { contactOf, definitionOf } from '../../usecases/surveys.ts';
+import { resendOnRequest } from '../../usecases/resend.ts';
+import { audit } from '../../db/audit.ts';
+import { isEmailAddress } from '../../domain/survey/addresses.ts';
 import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
@@ -155,6 +158,40 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     if (invitee) return enter(request, reply, invitee);
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     return startPage(request, reply, 400, { error: ui.codeUnknown, code: typed.slice(0, 40) });
+  });
+
+  // "No link or code any more?": the invitation again, to the address it went to (resend.ts). The
+  // answer is the same whether or not the address is in a sample.
+  const lostPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; email?: string } = {}) => {
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const ui = uiText(lang);
+    return reply.code(status).view('pages/lost.hbs', {
+      ui,
+      pageTitle: ui.lostTitle,
+      csrfToken: reply.generateCsrf(),
+      errorSummary: fields.error ? [{ href: '#email', message: fields.error }] : [],
+      languageSwitch: languageSwitch(request, lang, UI_LANGUAGES),
+      ...fields,
+    });
+  };
+
+  app.get<Route>('/lost', async (request: Request, reply) => lostPage(request, reply, 200));
+
+  app.post<Route>('/lost', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    const email = (bodyToForm(request.body).email?.[0] ?? '').trim();
+    if (!isEmailAddress(email.toLowerCase())) return lostPage(request, reply, 422, { error: ui.emailInvalid, email: email.slice(0, 254) });
+    const now = app.config.now();
+    for (const { surveyId, inviteeId } of await resendOnRequest(app.db, email, now)) {
+      // By invitee number: the audit log outlives the contact data (survey purge).
+      await audit(app.db, { actor: 'respondent (start page)', action: 'mail resent', surveyId, detail: `invitee ${inviteeId}: invitation, asked for on the start page` }, now);
+    }
+    return reply.redirect('/lost/sent', 303);
+  });
+
+  app.get<Route>('/lost/sent', async (request: Request, reply) => {
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    return message(request, reply, 200, ui.lostDoneTitle, [ui.lostDoneText], { link: { href: '/', label: ui.startTitle } });
   });
 
   app.get<Route>('/s/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
