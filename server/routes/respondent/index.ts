@@ -23,6 +23,9 @@ type Route = { Params: Record<string, string>; Querystring: Record<string, strin
 type Request = FastifyRequest<Route>;
 
 /** The language: ?lang= (remembered in a cookie), else the cookie, else Dutch. */
+/** How long /lost takes to answer at least, whatever it found (see there). */
+const LOST_ANSWER_MS = 200;
+
 function languageOf(request: Request, reply: FastifyReply, available: readonly string[]): string {
   const asked = request.query.lang;
   if (asked && available.includes(asked)) {
@@ -182,10 +185,14 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const email = (bodyToForm(request.body).email?.[0] ?? '').trim();
     if (!isEmailAddress(email.toLowerCase())) return lostPage(request, reply, 422, { error: ui.emailInvalid, email: email.slice(0, 254) });
     const now = app.config.now();
+    const started = performance.now();
     for (const { surveyId, inviteeId } of await resendOnRequest(app.db, email, now)) {
       // By invitee number: the audit log outlives the contact data (survey purge).
       await audit(app.db, { actor: 'respondent (start page)', action: 'mail resent', surveyId, detail: `invitee ${inviteeId}: invitation, asked for on the start page` }, now);
     }
+    // The same answer in the same time: queueing a copy takes longer than finding nobody, and that
+    // difference must not tell who is in a sample.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, LOST_ANSWER_MS - (performance.now() - started))));
     return reply.redirect('/lost/sent', 303);
   });
 
