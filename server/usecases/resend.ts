@@ -35,8 +35,9 @@ export async function resendMail(db: Db, survey: SurveyRow, invitee: InviteeRow,
   return db.transaction().execute(async (trx) => {
     const rows = await inviteeMailingRows(trx, invitee.id, mailing.id);
     const first = rows.find((r) => r.copy === 1);
-    if (first?.status !== 'sent') {
-      const why = !first ? 'it is not queued for them' : first.status === 'pending' || first.status === 'sending' ? 'it is queued and goes out on the next send' : first.status === 'failed' ? `it was given up on: survey retry ${survey.id} --email ${email} sends it again` : `it was ${first.status}`;
+    // Skipped: the person could not be mailed then (refused, say) and can now; they get it now.
+    if (first?.status !== 'sent' && first?.status !== 'skipped') {
+      const why = !first ? 'it is not queued for them' : first.status === 'failed' ? `it was given up on: survey retry ${survey.id} --email ${email} sends it again` : 'it is queued and goes out on the next send';
       throw new SurveyError(`${mailing.id} has not gone out to ${email} (${why}): there is nothing to send again`);
     }
     const waiting = rows.find((r) => r.copy > 1 && (r.status === 'pending' || r.status === 'sending'));

@@ -2,7 +2,7 @@
 // (or another mailing that reached them) with the same link and code, through the outbox, once,
 // under a Message-ID of its own; refused, with what to do instead, where it makes no sense.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { findInviteeByEmail, unmarkRefused } from '../../server/db/invitees.ts';
 import { getSurvey } from '../../server/db/surveys.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
@@ -79,6 +79,22 @@ describe('survey resend', () => {
     expect(await run()).toMatchObject({ sent: 1 });
     const toJan = smtp.received.filter((r) => r.envelopeTo[0] === 'jan@gemeente.nl').map((r) => r.mail.subject);
     expect(toJan).toEqual(['Uitnodiging: owb-2024', 'Herinnering: owb-2024', 'Herinnering: owb-2024']);
+  });
+
+  it('sends the invitation that was skipped while the person had refused, once they take part after all', async () => {
+    await server.survey('owb-2024', people.slice(6), { calendar });
+    const later = await invitee('later@gemeente.nl');
+    const { run } = fieldwork(server, transport);
+    // Queued, then refused (by phone, say) before it went out: skipped.
+    expect(await run({ sendLimit: 0 })).toMatchObject({ enqueued: { 'owb-2024/invitation': 1 } });
+    await markDisposition(server.app.db, later.id, 'refused', '2024-06-03');
+    expect(await run()).toMatchObject({ sent: 0, skipped: 1 });
+    await unmarkRefused(server.app.db, later.id);
+    // The invitation is not queued a second time by itself.
+    expect(await run()).toMatchObject({ sent: 0 });
+    expect(await resend('later@gemeente.nl')).toEqual({ mailingId: 'invitation', copy: 2 });
+    expect(await run()).toMatchObject({ sent: 1 });
+    expect(smtp.received.at(-1)!.envelopeTo).toEqual(['later@gemeente.nl']);
   });
 
   it('refuses, saying what to do instead, where sending again makes no sense; and queues nothing', async () => {
