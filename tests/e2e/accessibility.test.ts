@@ -1,6 +1,7 @@
 // axe-core on every kind of page in a real browser: start, each item kind, an error state,
-// thank-you, already completed, closed, opt-out, saved for later, a lost invitation, sign-in and the dashboard. No serious or critical
-// violations. Screenshots of each at phone and desktop width go to test-output/screenshots/.
+// thank-you, already completed, closed, opt-out, saved for later, a session that ran out, a lost
+// invitation, sign-in and the dashboard. No serious or critical violations. Screenshots of each at
+// phone and desktop width go to test-output/screenshots/.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertAccount } from '../../server/db/admin-accounts.ts';
@@ -122,6 +123,12 @@ describe('every page kind passes axe-core', () => {
     await Promise.all([page.waitForNavigation(), page.click('button[value=later]')]);
     expect(await page.locator('h1').innerText()).toBe('Uw antwoorden zijn bewaard');
     await audit('saved-for-later');
+    // A page posted after the session ran out: the code is asked again, the answers kept meanwhile.
+    await page.goto(`/s/${open[2]!.token}`);
+    server.clock.now = new Date(server.clock.now.getTime() + 13 * 3600_000);
+    await next(page);
+    expect(await page.locator('h1').innerText()).toBe('Typ uw code om deze pagina te bewaren');
+    await audit('session-ended');
   });
 
   it('sign-in and the dashboard', async () => {

@@ -153,6 +153,43 @@ describe('entering', () => {
     expect(b.heading()).toBe('Open de vragenlijst opnieuw');
   });
 
+  it('keeps a page posted after the session ran out: the code brings it back as filled in, to go on with', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    expect(b.pageId()).toBe('H1');
+    // The page stayed open overnight; then the person answers it and goes on.
+    server.clock.now = new Date(server.clock.now.getTime() + 13 * 3600_000);
+    expect((await b.submit({ Q1: ['verbale_agressie', 'discriminatie'] })).statusCode).toBe(401);
+    expect(b.heading()).toBe('Typ uw code om deze pagina te bewaren');
+    expect((await b.submit({ code: 'AAAA-BBBB-CCCC-DDDD' })).statusCode).toBe(400);
+    expect(b.document().querySelector('.error-summary a')!.text).toContain('Deze code is niet bekend');
+    await b.submit({ code: formatCode(invite!.code) });
+    expect(b.pageId()).toBe('H1');
+    expect(b.document().querySelector('.notice')!.text).toContain('Dit is wat u op deze pagina invulde voordat uw sessie verliep');
+    expect(['verbale_agressie', 'discriminatie', 'geen'].map((o) => b.document().querySelector(`#q-Q1-${o}`)!.hasAttribute('checked'))).toEqual([true, true, false]);
+    // Shown, not saved yet: saved when the person goes on.
+    const [draft] = await listDrafts(server.app.db, 'owb-2024');
+    expect(draft!.answers).not.toContain('verbale_agressie');
+    await b.submit(b.formAsShown());
+    expect(b.pageId()).not.toBe('H1');
+    await b.open('/q/p/H1');
+    expect(b.document().querySelector('#q-Q1-verbale_agressie')!.hasAttribute('checked')).toBe(true);
+  });
+
+  it("gives a page's answers kept after the session ran out to nobody else: another code starts where that person is", async () => {
+    const [invite, other] = await server.survey('owb-2024', [burgemeester, { email: 'w@x.test', sample: { functie: 'wethouder' } }]);
+    const b = server.browser();
+    await b.open(`/s/${invite!.token}`);
+    await b.submit({});
+    server.clock.now = new Date(server.clock.now.getTime() + 13 * 3600_000);
+    await b.submit({ Q1: ['discriminatie'] });
+    await b.submit({ code: formatCode(other!.code) });
+    expect(b.pageId()).toBe('welkom');
+    expect(b.document().querySelector('.notice')).toBeNull();
+  });
+
   it('does not accept a session cookie made with another server secret, even one opened in this process', async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const b = server.browser();

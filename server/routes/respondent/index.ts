@@ -17,7 +17,7 @@ import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, richText } from './page-view.ts';
-import { endSession, readSession, startSession } from './session.ts';
+import { endSession, readEndedSession, readSession, startSession } from './session.ts';
 
 type Route = { Params: Record<string, string>; Querystring: Record<string, string> };
 type Request = FastifyRequest<Route>;
@@ -40,6 +40,22 @@ function languageSwitch(request: Request, lang: string, available: readonly stri
   const other = available.find((l) => l !== lang);
   if (!other) return undefined;
   return { lang: other, label: uiText(lang).otherLanguageName, href: `${request.url.split('?')[0]}?lang=${other}` };
+}
+
+/** The form values a page posted after its session ended, as carried through the code page. */
+function parseCarried(text: string): FormValues | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const form: FormValues = {};
+    for (const [key, list] of Object.entries(value)) {
+      if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) return undefined;
+      form[key] = list as string[];
+    }
+    return form;
+  } catch {
+    return undefined;
+  }
 }
 
 async function respondentOf(request: Request): Promise<Respondent | undefined> {
@@ -109,6 +125,18 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       case 'not-eligible':
         return message(request, reply, 403, ui.notEligibleTitle, [ui.notEligibleText], { surveyTitle, contact });
     }
+  };
+
+  const reenterPage = (request: Request, reply: FastifyReply, status: number, fields: { page: string; carried: string; error?: string }) => {
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const ui = uiText(lang);
+    return reply.code(status).view('pages/reenter.hbs', {
+      ui,
+      pageTitle: ui.reenterTitle,
+      csrfToken: reply.generateCsrf(),
+      errorSummary: fields.error ? [{ href: '#code', message: fields.error }] : [],
+      ...fields,
+    });
   };
 
   const expired = (request: Request, reply: FastifyReply) => {
@@ -238,7 +266,13 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   app.post<Route>('/q/p/:page', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
     const r = await respondentOf(request);
-    if (!r) return expired(request, reply);
+    if (!r) {
+      // The session ran out while the page was open: what was posted waits on the page that asks
+      // for the code again, instead of being lost.
+      if (!readEndedSession(request)) return expired(request, reply);
+      const carried = Object.fromEntries(Object.entries(bodyToForm(request.body)).filter(([key]) => !key.startsWith('_')));
+      return reenterPage(request, reply, 401, { page: request.params.page ?? '', carried: JSON.stringify(carried) });
+    }
     const now = app.config.now();
     if (situationOf(r, now) !== 'answering') return reply.redirect('/q', 303);
     const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
@@ -297,6 +331,29 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     paragraphs.push(fill(ui.savedUntil, { date: closeDateText(closesAt, definitionOf(r.survey).calendar.timezone, lang === 'en' ? 'en' : 'nl') }));
     const surveyTitle = renderText(r.questionnaire, r.questionnaire.def.title, lang, environment(r.questionnaire, {}, r.sample));
     return message(request, reply, 200, ui.savedTitle, paragraphs, { surveyTitle, contact: contactOf(r.survey) });
+  });
+
+  app.post<Route>('/q/reenter', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
+    const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    const form = bodyToForm(request.body);
+    const page = form.page?.[0] ?? '';
+    const carried = form.carried?.[0] ?? '{}';
+    const invitee = await findInviteeByTypedCode(app.db, app.secrets, form.code?.[0] ?? '');
+    if (!invitee) return reenterPage(request, reply, 400, { page, carried, error: ui.codeUnknown });
+    const ended = readEndedSession(request);
+    const draftKey = draftKeyFor(app.secrets, invitee);
+    await markOpened(app.db, invitee.id, amsterdamDate(app.config.now()));
+    startSession(request, reply, invitee.id, draftKey);
+    // Only the person whose page it was sees its answers again; anyone else starts where they are.
+    if (ended?.invitee !== invitee.id) return reply.redirect('/q', 303);
+    const r = await loadRespondent(app.db, app.questionnaires, { invitee: invitee.id, draftKey });
+    if (!r || situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
+    const block = r.questionnaire.blocks.find((b) => b.id === page);
+    const pages = pagesOf(r);
+    const values = parseCarried(carried);
+    if (!block || !mayVisit(r, block, pages) || !values) return reply.redirect('/q', 303);
+    // Shown, not saved: the person checks the page and goes on, as after any other interruption.
+    return renderPage(request, reply, r, pages, block, values, [], 200, 'reenteredNotice');
   });
 
   app.get<Route>('/q/done', async (request: Request, reply) => {

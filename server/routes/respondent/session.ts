@@ -44,9 +44,17 @@ function openCookie(request: FastifyRequest, sealed: string): SessionPayload | u
 }
 
 export function readSession(request: FastifyRequest): SessionPayload | undefined {
-  const sealed = request.cookies[COOKIE];
-  const payload = sealed ? openCookie(request, sealed) : undefined;
+  const payload = readEndedSession(request);
   return payload && payload.expires > request.server.config.now().getTime() ? payload : undefined;
+}
+
+/**
+ * The session as the cookie holds it, also once it has expired: whose page it was. Only to keep
+ * the answers of a page posted after the session ran out until the person types their code again.
+ */
+export function readEndedSession(request: FastifyRequest): SessionPayload | undefined {
+  const sealed = request.cookies[COOKIE];
+  return sealed ? openCookie(request, sealed) : undefined;
 }
 
 export function endSession(reply: FastifyReply): void {
