@@ -9,6 +9,7 @@ import { closeDateText } from '../domain/survey/dates.ts';
 import type { PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import type { InviteeRow } from '../db/invitees.ts';
+import { hasControlCharacter } from '../domain/text.ts';
 
 export interface RenderedMail {
   from: string;
@@ -28,7 +29,7 @@ export class TemplateError extends Error {}
 
 /** Newlines and control characters in anything that reaches a header would let it add headers. */
 export function assertHeaderSafe(value: string, field: string): string {
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new HeaderInjectionError(`${field} contains a newline or control character`);
+  if (hasControlCharacter(value)) throw new HeaderInjectionError(`${field} contains a newline or control character`);
   return value;
 }
 

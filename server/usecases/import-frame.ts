@@ -12,6 +12,7 @@ import type { Secrets } from '../security/secrets.ts';
 import { secretsMadeHere, secretsMadeOnWorker } from './invitation-secrets.ts';
 import { issueInvitations, type Person } from './invitations.ts';
 import { definitionOf } from './surveys.ts';
+import { hasControlCharacter } from '../domain/text.ts';
 
 export interface ImportProblem {
   line: number;
@@ -25,7 +26,6 @@ export interface ImportResult {
   existing: number;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_PROBLEMS = 1000;
 
 /** A row of the file and the line on which it begins. */
@@ -211,7 +211,7 @@ async function checkRows(
     else if (seen.has(email)) problem(line, `duplicate email address ${email} (also on line ${seen.get(email)})`);
     seen.set(email, line);
     for (const field of ['name', 'salutation', 'organisation', 'phone', 'email'] as const) {
-      if (CONTROL.test(cell(field) ?? '')) problem(line, `${field} contains a line break or control character`);
+      if (hasControlCharacter(cell(field) ?? '')) problem(line, `${field} contains a line break or control character`);
     }
     const sample: Record<string, string> = {};
     for (const stratum of strata) {

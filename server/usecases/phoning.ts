@@ -20,6 +20,7 @@ import { isClosed } from './answering.ts';
 import { markDisposition } from './refusal.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 import type { Secrets } from '../security/secrets.ts';
+import { hasControlCharacter } from '../domain/text.ts';
 
 const TO_CALL = ['invited', 'started', 'bounced'] as const;
 
@@ -147,11 +148,11 @@ export async function recordCall(db: Db, survey: SurveyRow, invitee: InviteeRow,
   }
   const note = call.note?.trim() || undefined;
   if (note !== undefined) {
-    if (/[\u0000-\u001f\u007f]/.test(note)) throw new SurveyError('the note contains a line break or control character: it is one line in the call list');
+    if (hasControlCharacter(note)) throw new SurveyError('the note contains a line break or control character: it is one line in the call list');
     if (note.length > NOTE_MAX) throw new SurveyError(`the note is ${note.length} characters; at most ${NOTE_MAX}: when to call and whom to ask for, not what was said`);
   }
   const phone = call.phone?.trim();
-  if (phone !== undefined && (/[\u0000-\u001f\u007f]/.test(phone) || phone.length > 40 || !/\d/.test(phone))) throw new SurveyError(`"${call.phone}" is not a phone number`);
+  if (phone !== undefined && (hasControlCharacter(phone) || phone.length > 40 || !/\d/.test(phone))) throw new SurveyError(`"${call.phone}" is not a phone number`);
   if (invitee.state === 'submitted') throw new SurveyError(`${invitee.email} has already completed the questionnaire`);
   if (invitee.state === 'not_eligible') throw new SurveyError(`${invitee.email} is marked not eligible`);
   return db.transaction().execute(async (trx) => {
