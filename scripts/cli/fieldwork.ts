@@ -199,7 +199,10 @@ export async function scheduleCommand(ctx: CliContext, surveyArg: string): Promi
   const outbox = await outboxCounts(db, survey.id);
   const purgedSent = survey.purged_at ? await sentBeforePurge(db, survey.id) : undefined;
   const status = (m: PlannedMailing): string => {
-    if (purgedSent) return `sent ${purgedSent.get(m.id) ?? 0}`;
+    if (purgedSent) {
+      const again = [...purgedSent].filter(([id]) => id !== m.id && mailingOf(id).mailingId === m.id).reduce((sum, [, n]) => sum + n, 0);
+      return `sent ${purgedSent.get(m.id) ?? 0}${again > 0 ? `, sent again on request: sent ${again}` : ''}`;
+    }
     const statuses = outbox.filter((o) => o.mailing_id === m.id).map((o) => `${o.status} ${o.n}`);
     const copies = outbox.filter((o) => o.mailing_id !== m.id && mailingOf(o.mailing_id).mailingId === m.id);
     const summed = new Map<string, number>();

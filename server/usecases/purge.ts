@@ -10,7 +10,7 @@ import { SurveyError, definitionOf } from './surveys.ts';
 export interface StratumCounts {
   /** What the response table needs (see status.ts), frozen at purge. */
   ledger: LedgerCounts;
-  /** Mails sent per mailing. */
+  /** Mails sent per outbox mailing id (a copy sent again on request under its own, `<mailing>~<n>`). */
   mailings: Record<string, number>;
 }
 

@@ -379,6 +379,11 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 'w.wit@zwolle.nl')))!;
     const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'mail resent').execute());
     expect(logged).toEqual([{ action: 'mail resent', detail: `invitee ${invitee.id}: invitation` }]);
+    // Sent, and still counted apart once the contact data is gone.
+    expect((await survey('send', 'bellen')).code).toBe(0);
+    expect((await survey('close', 'bellen')).code).toBe(0);
+    expect((await survey('purge', 'bellen', '--yes')).code).toBe(0);
+    expect((await survey('schedule', 'bellen')).out.find((l) => l.startsWith('invitation'))).toMatch(/sent \d+, sent again on request: sent 1$/);
   });
 
   it('leaves out, for a second round, whoever was called since a date, unless their call back is due', async () => {
