@@ -31,6 +31,7 @@ import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { resendMail } from '../../server/usecases/resend.ts';
+import { markList } from '../../server/usecases/mark-list.ts';
 import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
@@ -419,6 +420,38 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
     // By invitee number, not address: the audit log outlives the contact data (survey purge).
     await audit(ctx.db, { actor: cliActor(), action: 'answers withdrawn', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
   } else await noteAnswersInProgress(ctx, survey.id, email, { ...invitee, state }, disposition);
+  return 0;
+}
+
+export async function markListCommand(ctx: CliContext, surveyArg: string, file: string, disposition: string): Promise<number> {
+  if (disposition !== 'not-eligible' && disposition !== 'refused') {
+    ctx.io.err(`unknown disposition "${disposition}": use not-eligible or refused`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    ctx.io.err(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return 1;
+  }
+  const survey = await resolveSurvey(ctx, surveyArg);
+  if (!survey) return 1;
+  const state = disposition === 'refused' ? 'refused' : 'not_eligible';
+  const outcome = await markList(ctx.db, ctx.secrets, survey, text, state, ctx.config.now());
+  if ('problems' in outcome) {
+    for (const p of outcome.problems) ctx.io.err(`${file}:${p.line}: ${p.message}`);
+    ctx.io.err(`nothing was marked: ${plural(outcome.problems.length, 'problem', 'problems')}`);
+    return 1;
+  }
+  ctx.io.out(`${survey.id}: ${plural(outcome.marked, 'invitee', 'invitees')} marked ${disposition}${outcome.already > 0 ? ` (${outcome.already} already were)` : ''}; no more mail goes out to them`);
+  if (outcome.inProgress > 0) {
+    ctx.io.out(
+      `${plural(outcome.inProgress, 'of them has', 'of them have')} answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. ` +
+        `If someone asked for theirs to be deleted: survey mark ${survey.id} <email> ${disposition} --withdraw-answers`,
+    );
+  }
+  await audit(ctx.db, { actor: cliActor(), action: 'dispositions marked', surveyId: survey.id, detail: `${outcome.marked} invitees: ${disposition}` }, ctx.config.now());
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, markListCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -99,6 +99,14 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<disposition>', 'not-eligible or refused')
     .option('--withdraw-answers', 'also delete the answers they gave so far (a questionnaire in progress), at their request')
     .action((survey: string, email: string, disposition: string, options: { withdrawAnswers?: boolean }) => withDb((ctx) => markCommand(ctx, survey, email, disposition, options)));
+
+  program
+    .command('mark-list')
+    .description('mark everyone on a list not-eligible or refused (e.g. those who left office), all or none; the list: one address per line, or a CSV with an email column')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<file>', 'the list')
+    .argument('<disposition>', 'not-eligible or refused')
+    .action((survey: string, file: string, disposition: string) => withDb((ctx) => markListCommand(ctx, survey, file, disposition)));
 
   program
     .command('retry')

@@ -736,3 +736,51 @@ describe('survey status --by', () => {
     expect((await rows('--by', 'functie', '--format', 'csv')).at(-1)).toEqual(['total', '5', '3', '0.6000']);
   });
 });
+
+describe('survey mark-list', () => {
+  const state = async (email: string) => (await db((d) => findInviteeByEmail(d, 'owb-2024', email)))!.state;
+
+  it('marks everyone on a list, all or none, naming every problem with its line', async () => {
+    const bad = join(dir, 'weg.csv');
+    writeFileSync(bad, ['\uFEFFnaam;E-mailadres', 'B. Een;b1@x.nl', 'Niemand;nobody@x.nl', 'X;geen adres', 'B. Een;B1@x.nl'].join('\r\n'));
+    const refused = await survey('mark-list', 'owb-2024', bad, 'not-eligible');
+    expect([refused.code, refused.err]).toEqual([
+      1,
+      [`${bad}:3: nobody@x.nl is not in the sample of owb-2024`, `${bad}:4: "geen adres" is not an email address`, `${bad}:5: b1@x.nl is on the list twice (also on line 2)`, 'nothing was marked: 3 problems'],
+    ]);
+    expect(await state('b1@x.nl')).toBe('invited');
+
+    // One address per line, as copied from a mail.
+    const list = join(dir, 'weg.txt');
+    writeFileSync(list, 'B1@x.nl\n\n  w1@x.nl  \n');
+    const marked = await survey('mark-list', 'owb-2024', list, 'not-eligible');
+    expect([marked.code, marked.out]).toEqual([0, ['owb-2024: 2 invitees marked not-eligible; no more mail goes out to them']]);
+    expect([await state('b1@x.nl'), await state('w1@x.nl'), await state('b2@x.nl')]).toEqual(['not_eligible', 'not_eligible', 'invited']);
+    // Run twice, changes nothing.
+    expect((await survey('mark-list', 'owb-2024', list, 'not-eligible')).out).toEqual(['owb-2024: 0 invitees marked not-eligible (2 already were); no more mail goes out to them']);
+    const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'dispositions marked').execute());
+    expect(logged).toEqual([
+      { action: 'dispositions marked', detail: '2 invitees: not-eligible' },
+      { action: 'dispositions marked', detail: '0 invitees: not-eligible' },
+    ]);
+  });
+
+  it('refuses to mark as refused who completed or is not eligible, and says who has answers in progress', async () => {
+    await db((d) => d.updateTable('invitees').set({ state: 'submitted', submitted_on: '2024-06-04' }).where('email', '=', 'r1@x.nl').execute());
+    await survey('mark', 'owb-2024', 'r2@x.nl', 'not-eligible');
+    const list = join(dir, 'nee.csv');
+    writeFileSync(list, ['email', 'r1@x.nl', 'r2@x.nl', 'b2@x.nl'].join('\n'));
+    const refused = await survey('mark-list', 'owb-2024', list, 'refused');
+    expect(refused.err).toEqual([`${list}:2: r1@x.nl has already completed the questionnaire`, `${list}:3: r2@x.nl is marked not eligible`, 'nothing was marked: 2 problems']);
+
+    await answerFirstPage('owb-2024', 'b2@x.nl');
+    writeFileSync(list, ['email', 'b2@x.nl', 'r3@x.nl'].join('\n'));
+    const marked = await survey('mark-list', 'owb-2024', list, 'refused');
+    expect(marked.out).toEqual([
+      'owb-2024: 2 invitees marked refused; no more mail goes out to them',
+      '1 of them has answered part of the questionnaire: those answers stay, and at close become a partial response if they passed the counting rule. If someone asked for theirs to be deleted: survey mark owb-2024 <email> refused --withdraw-answers',
+    ]);
+    expect(await survey('mark-list', 'owb-2024', join(dir, 'nowhere.csv'), 'refused')).toMatchObject({ code: 1, err: [`${join(dir, 'nowhere.csv')}: cannot read it (ENOENT)`] });
+    expect(await survey('mark-list', 'owb-2024', list, 'left')).toMatchObject({ code: 2, err: ['unknown disposition "left": use not-eligible or refused'] });
+  });
+});
