@@ -83,19 +83,31 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return reply.code(status).view('pages/message.hbs', { ui, pageTitle: title, title, paragraphs, ...extra });
   };
 
-  const startPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; code?: string } = {}) => {
+  /**
+   * A page with one field to fill in (the code, or an address): its title, the error at the field
+   * (linked from the error summary), and what the form carries.
+   */
+  const oneFieldPage = (
+    request: Request,
+    reply: FastifyReply,
+    status: number,
+    page: { template: string; title: (ui: ReturnType<typeof uiText>) => string; field: string; languageSwitch: boolean },
+    fields: Record<string, string | undefined> & { error?: string | undefined },
+  ) => {
     const lang = languageOf(request, reply, UI_LANGUAGES);
     const ui = uiText(lang);
-    const errorSummary = fields.error ? [{ href: '#code', message: fields.error }] : [];
-    return reply.code(status).view('pages/start.hbs', {
+    return reply.code(status).view(page.template, {
       ui,
-      pageTitle: ui.startTitle,
+      pageTitle: page.title(ui),
       csrfToken: reply.generateCsrf(),
-      errorSummary,
-      languageSwitch: languageSwitch(request, lang, UI_LANGUAGES),
+      errorSummary: fields.error ? [{ href: `#${page.field}`, message: fields.error }] : [],
+      ...(page.languageSwitch ? { languageSwitch: languageSwitch(request, lang, UI_LANGUAGES) } : {}),
       ...fields,
     });
   };
+
+  const startPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; code?: string } = {}) =>
+    oneFieldPage(request, reply, status, { template: 'pages/start.hbs', title: (ui) => ui.startTitle, field: 'code', languageSwitch: true }, fields);
 
   /** Exchanges a code or link for a session and sends the browser on to a URL without it. */
   const enter = async (request: Request, reply: FastifyReply, invitee: InviteeRow) => {
@@ -127,17 +139,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     }
   };
 
-  const reenterPage = (request: Request, reply: FastifyReply, status: number, fields: { page: string; carried: string; error?: string }) => {
-    const lang = languageOf(request, reply, UI_LANGUAGES);
-    const ui = uiText(lang);
-    return reply.code(status).view('pages/reenter.hbs', {
-      ui,
-      pageTitle: ui.reenterTitle,
-      csrfToken: reply.generateCsrf(),
-      errorSummary: fields.error ? [{ href: '#code', message: fields.error }] : [],
-      ...fields,
-    });
-  };
+  const reenterPage = (request: Request, reply: FastifyReply, status: number, fields: { page: string; carried: string; error?: string }) =>
+    oneFieldPage(request, reply, status, { template: 'pages/reenter.hbs', title: (ui) => ui.reenterTitle, field: 'code', languageSwitch: false }, fields);
 
   const expired = (request: Request, reply: FastifyReply) => {
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
@@ -193,18 +196,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   // "No link or code any more?": the invitation again, to the address it went to (resend.ts). The
   // answer is the same whether or not the address is in a sample.
-  const lostPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; email?: string } = {}) => {
-    const lang = languageOf(request, reply, UI_LANGUAGES);
-    const ui = uiText(lang);
-    return reply.code(status).view('pages/lost.hbs', {
-      ui,
-      pageTitle: ui.lostTitle,
-      csrfToken: reply.generateCsrf(),
-      errorSummary: fields.error ? [{ href: '#email', message: fields.error }] : [],
-      languageSwitch: languageSwitch(request, lang, UI_LANGUAGES),
-      ...fields,
-    });
-  };
+  const lostPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; email?: string } = {}) =>
+    oneFieldPage(request, reply, status, { template: 'pages/lost.hbs', title: (ui) => ui.lostTitle, field: 'email', languageSwitch: true }, fields);
 
   app.get<Route>('/lost', async (request: Request, reply) => lostPage(request, reply, 200));
 
