@@ -8,6 +8,7 @@ import * as admin from './0004_admin.ts';
 import * as overview from './0005_ledger_overview.ts';
 import * as settings from './0006_settings.ts';
 import * as calls from './0007_calls.ts';
+import * as nonresponse from './0008_nonresponse.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_ledger_overview': overview,
   '0006_settings': settings,
   '0007_calls': calls,
+  '0008_nonresponse': nonresponse,
 };
 
 export const migrationProvider: MigrationProvider = {

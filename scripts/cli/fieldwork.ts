@@ -22,6 +22,7 @@ import { importFrame } from '../../server/usecases/import-frame.ts';
 import { isEmailAddress } from '../../server/domain/survey/addresses.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
 import { CALL_OUTCOMES, callList, codeFor, phoningProgress, recordCall } from '../../server/usecases/phoning.ts';
+import { nonResponseQuestions, nonResponseSummary, recordNonResponseInterview } from '../../server/usecases/nonresponse.ts';
 import type { CallOutcome } from '../../server/db/schema.ts';
 import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
@@ -32,7 +33,7 @@ import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/r
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { resendMail } from '../../server/usecases/resend.ts';
 import { markList } from '../../server/usecases/mark-list.ts';
-import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
+import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from '../../server/usecases/exports.ts';
 import { audit } from '../../server/db/audit.ts';
 import { cliActor } from './actor.ts';
 import { stratumLabel, surveyStatus, surveyStatusBy, type StatusRow } from '../../server/usecases/status.ts';
@@ -516,6 +517,7 @@ export async function callCommand(ctx: CliContext, surveyArg: string, email: str
     const state = outcome === 'refused' ? 'refused' : 'not_eligible';
     ctx.io.out(`${email}: ${stateBefore} -> ${state}; no more mail goes out to this address`);
     await noteAnswersInProgress(ctx, survey.id, email, { ...invitee, state }, outcome);
+    if (outcome === 'refused' && definitionOf(survey).nonResponse) ctx.io.out(`ask the non-response questions, and record the answers: survey nonresponse ${survey.id} ${email} (without answers it lists the questions)`);
   } else if (invitee.state === 'refused' && outcome === 'will-respond') {
     ctx.io.out(`they had said they do not take part: read out their code (survey code ${survey.id} ${email}); the questionnaire asks them to confirm that they do take part after all`);
   } else if (outcome === 'will-respond') {
@@ -523,6 +525,25 @@ export async function callCommand(ctx: CliContext, surveyArg: string, email: str
   }
   // By invitee number, not address: the audit log outlives the contact data (survey purge).
   await audit(ctx.db, { actor: cliActor(), action: 'call recorded', surveyId: survey.id, detail: `invitee ${invitee.id}: ${outcome}` }, ctx.config.now());
+  return 0;
+}
+
+export async function nonResponseCommand(ctx: CliContext, surveyArg: string, email: string, answers: string[]): Promise<number> {
+  const found = await resolveInvitee(ctx, surveyArg, email);
+  if (!found) return 1;
+  const { survey, invitee } = found;
+  if (answers.length === 0) {
+    // The questions to read out, and the codes to type.
+    for (const q of nonResponseQuestions(survey)) {
+      ctx.io.out(`${q.id}: ${q.text}`);
+      for (const o of q.options) ctx.io.out(`  ${q.id}=${o.code}  ${o.label}`);
+    }
+    return 0;
+  }
+  const recorded = await recordNonResponseInterview(ctx.db, survey, invitee, answers, ctx.config.now());
+  ctx.io.out(`${email}: non-response interview recorded (${Object.entries(recorded).map(([q, o]) => `${q}=${o}`).join(', ')}), apart from their contact data and linked to nobody`);
+  // By invitee number, never the answers: the audit log must not link them to anyone.
+  await audit(ctx.db, { actor: cliActor(), action: 'non-response interview recorded', surveyId: survey.id, detail: `invitee ${invitee.id}` }, ctx.config.now());
   return 0;
 }
 
@@ -665,21 +686,29 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
     printTable(ctx, phoningHeaders, phoningBody, `\nphoning per ${definitionOf(survey).sample.strata.join(' / ') || 'survey'}`);
     ctx.io.out('called: at least once, with the outcome of the last call in the next columns; to_call: can still respond, has a number, never called; responded_since: of those called, on or after the day of the first call');
   }
+  const nonResponse = by ? undefined : await nonResponseSummary(ctx.db, survey);
+  if (nonResponse) {
+    ctx.io.out(`\ntelephone non-response survey: ${plural(nonResponse.n, 'interview', 'interviews')}`);
+    for (const q of nonResponse.questions) {
+      const body = q.options.map((o) => [`${o.code} (${o.label})`, String(o.n), o.share === undefined ? '-' : `${percent(o.share)}%`]);
+      printTable(ctx, ['option', 'n', 'share'], body, `${q.id}: ${q.text}`);
+    }
+  }
   return 0;
 }
 
 export async function exportCommand(ctx: CliContext, surveyArg: string, format: string, outDir: string | undefined): Promise<number> {
-  const formats = format === 'all' ? (Object.keys(EXPORT_FORMATS) as ExportFormat[]) : [format as ExportFormat];
-  if (!formats.every((f) => f in EXPORT_FORMATS)) {
+  if (format !== 'all' && !(format in EXPORT_FORMATS)) {
     ctx.io.err(`unknown format "${format}": use ${Object.keys(EXPORT_FORMATS).join(', ')} or all`);
     return 2;
   }
-  if (formats.length > 1 && !outDir) {
+  if (format === 'all' && !outDir) {
     ctx.io.err('--format all writes several files: give a folder with --out');
     return 2;
   }
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
+  const formats = format === 'all' ? exportFormatsOf(survey) : [format as ExportFormat];
   const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
   if (outDir) mkdirSync(outDir, { recursive: true });
   for (const [i, f] of formats.entries()) {

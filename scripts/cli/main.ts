@@ -4,7 +4,7 @@ import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
-import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, markListCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
+import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, markListCommand, nonResponseCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -135,6 +135,14 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .option('--note <text>', 'one line for the call room, at most 200 characters: when to call and whom to ask for, not what was said')
     .option('--phone <number>', 'a number learnt in the call (a direct line; the right one after a wrong number): replaces the one on file')
     .action((survey: string, email: string, outcome: string, options: { callBack?: string; note?: string; phone?: string }) => withDb((ctx) => callCommand(ctx, survey, email, outcome, options)));
+
+  program
+    .command('nonresponse')
+    .description('record the answers of a telephone non-response interview with someone who does not take part (the questions are in the survey definition); stored apart and linked to nobody, once per person')
+    .argument('<survey>', 'survey id, or its definition file')
+    .argument('<email>', 'the invitee (refused)')
+    .argument('[answers...]', 'QUESTION=option for every question, e.g. NR1=ja_meerdere; without answers, the questions and options are listed')
+    .action((survey: string, email: string, answers: string[]) => withDb((ctx) => nonResponseCommand(ctx, survey, email, answers)));
 
   program
     .command('code')

@@ -58,6 +58,8 @@ export interface InviteeTable {
   /** The date the respondent reached the counting rule's page (a response from then on). */
   counted_on: string | null;
   created_on: string;
+  /** The date of their telephone non-response interview (never what they answered). */
+  interviewed_on: string | null;
 }
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'skipped' | 'failed';
@@ -158,6 +160,17 @@ export interface CallTable {
   note: string | null;
 }
 
+/** Answers to the telephone non-response questions: like a response, linked to nobody. */
+export interface NonResponseAnswerTable {
+  /** Random: the order of the rows says nothing about the order of the interviews. */
+  id: string;
+  survey_id: string;
+  /** JSON: the carried strata, as on responses. */
+  strata: string;
+  /** JSON: question id -> option code. */
+  answers: string;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -176,4 +189,5 @@ export interface Database {
   audit_log: AuditLogTable;
   settings: SettingTable;
   calls: CallTable;
+  nonresponse_answers: NonResponseAnswerTable;
 }

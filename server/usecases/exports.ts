@@ -2,7 +2,7 @@
 // weighting cell (from the response store for exports, from the ledger's counted responses on
 // the dashboard) against the target (an explicit population table, or the number invited).
 
-import { randomInt } from 'node:crypto';
+import { shuffle } from '../domain/analysis/shuffle.ts';
 import type { Db } from '../db/connection.ts';
 import { listResponses } from '../db/responses.ts';
 import type { SurveyRow } from '../db/surveys.ts';
@@ -12,6 +12,7 @@ import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { cellOf, tally, weightingColumns, weightingNotes, weightTable, type Cell as WeightCell, type Weighting } from '../domain/survey/weighting.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 import { ledgerCells } from './status.ts';
+import { nonResponseCsv } from './nonresponse.ts';
 
 type CellCounts = Map<string, { cell: WeightCell; count: number }>;
 
@@ -33,14 +34,21 @@ export function describeWeighting(weighting: Weighting): string {
   return `post-stratification by ${rules}; target: ${target}; weight = population share / response share, from counts.`;
 }
 
-export type ExportFormat = 'csv' | 'codebook' | 'codebook-json' | 'sps' | 'topline';
+export type ExportFormat = 'csv' | 'codebook' | 'codebook-json' | 'sps' | 'topline' | 'nonresponse';
 export const EXPORT_FORMATS: Record<ExportFormat, { suffix: string; type: string; description: string }> = {
   csv: { suffix: 'responses.csv', type: 'text/csv; charset=utf-8', description: 'responses, one row each, in random order' },
   codebook: { suffix: 'codebook.md', type: 'text/markdown; charset=utf-8', description: 'codebook (Markdown)' },
   'codebook-json': { suffix: 'codebook.json', type: 'application/json; charset=utf-8', description: 'codebook (JSON)' },
   sps: { suffix: 'responses.sps', type: 'text/plain; charset=utf-8', description: 'SPSS syntax reading the CSV' },
   topline: { suffix: 'topline.csv', type: 'text/csv; charset=utf-8', description: 'topline per stratum' },
+  nonresponse: { suffix: 'nonresponse.csv', type: 'text/csv; charset=utf-8', description: 'telephone non-response interviews, one row each, in random order' },
 };
+
+/** The formats a survey has: the non-response file only with non-response questions. */
+export function exportFormatsOf(survey: SurveyRow): ExportFormat[] {
+  const all = Object.keys(EXPORT_FORMATS) as ExportFormat[];
+  return definitionOf(survey).nonResponse ? all : all.filter((f) => f !== 'nonresponse');
+}
 
 export function exportFileName(survey: SurveyRow, format: ExportFormat): string {
   return `${survey.id}-${EXPORT_FORMATS[format].suffix}`;
@@ -60,6 +68,10 @@ export interface ExportResult {
  * says nothing about the order of arrival.
  */
 export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, format: ExportFormat, options: { lang?: string } = {}): Promise<ExportResult> {
+  if (format === 'nonresponse') {
+    const { csv, rows } = await nonResponseCsv(db, survey);
+    return { fileName: exportFileName(survey, format), contentType: EXPORT_FORMATS[format].type, body: csv, responses: rows, notes: [] };
+  }
   const def = definitionOf(survey);
   const stored = await listResponses(db, survey.id);
   const records: ResponseRecord[] = stored.map((r) => ({ answers: JSON.parse(r.answers) as Answers, strata: JSON.parse(r.strata) as Record<string, string>, status: r.status, reachedPage: r.reached_page }));
@@ -102,10 +114,3 @@ export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, 
   }
 }
 
-/** Fisher-Yates with the CSPRNG: no seed to recover, no order to read. */
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-}

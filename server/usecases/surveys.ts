@@ -87,7 +87,10 @@ export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Prom
     );
   }
   if (existing?.purged_at) throw new SurveyError(`survey ${definition.id} was purged after fieldwork and cannot change`);
-  if (existing) await checkMailingsKept(db, existing, plan);
+  if (existing) {
+    await checkMailingsKept(db, existing, plan);
+    await checkNonResponseKept(db, existing, definition);
+  }
   return db.transaction().execute(async (trx) => {
     const hash = await saveQuestionnaireVersion(trx, { id: questionnaire.id, version: questionnaire.version, source: survey.questionnaireSource }, now);
     const row = {
@@ -125,6 +128,30 @@ async function checkMailingsKept(db: Db, existing: SurveyRow, plan: Plan): Promi
     throw new SurveyError(
       `survey ${surveyId}: mailing "${id}" is already queued or sent for ${n} invitee${n === 1 ? '' : 's'}, so it must keep its id and kind (${before.get(id) ?? 'unknown'}); ` +
         `${kept ? 'it changed kind' : 'it is missing from the definition'}. Its time, template and subject may change.`,
+    );
+  }
+}
+
+/**
+ * Non-response answers are stored as question ids and option codes: once recorded, each question
+ * and option answered stays in the definition (its text and label may still change), or the
+ * export could no longer read them.
+ */
+async function checkNonResponseKept(db: Db, existing: SurveyRow, definition: SurveyDefinition): Promise<void> {
+  const rows = await db.selectFrom('nonresponse_answers').select('answers').where('survey_id', '=', existing.id).execute();
+  const used = new Map<string, Set<string>>();
+  for (const row of rows) {
+    for (const [question, code] of Object.entries(JSON.parse(row.answers) as Record<string, string>)) {
+      if (!used.has(question)) used.set(question, new Set());
+      used.get(question)!.add(code);
+    }
+  }
+  for (const [id, codes] of used) {
+    const question = definition.nonResponse?.questions.find((q) => q.id === id);
+    const missing = question ? [...codes].filter((c) => !question.options.some((o) => o.code === c)) : [];
+    if (question && missing.length === 0) continue;
+    throw new SurveyError(
+      `survey ${existing.id}: ${rows.length} non-response interview${rows.length === 1 ? '' : 's'} answered ${id}${question ? ` with ${missing.join(', ')}` : ''}, so ${question ? `${missing.length === 1 ? 'that option stays' : 'those options stay'}` : 'the question stays'} in nonResponse. Texts and labels may change; questions and options may be added.`,
     );
   }
 }

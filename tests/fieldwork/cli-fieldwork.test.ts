@@ -684,7 +684,7 @@ describe('survey export', () => {
   });
 
   it('refuses an unknown format, and several files without a folder', async () => {
-    expect((await survey('export', 'owb-2024', '--format', 'xlsx')).err).toEqual(['unknown format "xlsx": use csv, codebook, codebook-json, sps, topline or all']);
+    expect((await survey('export', 'owb-2024', '--format', 'xlsx')).err).toEqual(['unknown format "xlsx": use csv, codebook, codebook-json, sps, topline, nonresponse or all']);
     expect((await survey('export', 'owb-2024', '--format', 'all')).err).toEqual(['--format all writes several files: give a folder with --out']);
   });
 });

@@ -241,6 +241,22 @@ describe('the dashboard', () => {
     expect(entries[0]!.slice(1)).toEqual(['an@bureau.test', 'export', 'owb-2024', 'csv, 6 responses']);
   });
 
+  it('offers the telephone non-response export only for a survey with non-response questions', async () => {
+    const b = await signIn('an@bureau.test');
+    expect((await b.request('GET', '/admin/surveys/owb-2024/export/nonresponse')).statusCode).toBe(404);
+
+    const nonResponse = { questions: [{ id: 'NR1', text: 'Agressie meegemaakt?', options: [{ code: 'ja', label: 'Ja' }, { code: 'nee', label: 'Nee' }] }] };
+    await server.survey('owb-2024', [{ email: 'nr@x.nl', sample: { functie: 'raadslid' } }], { id: 'owb-nr', carry: ['functie'], extra: { nonResponse } });
+    expect((await survey('mark', 'owb-nr', 'nr@x.nl', 'refused')).code).toBe(0);
+    expect((await survey('nonresponse', 'owb-nr', 'nr@x.nl', 'NR1=nee')).code).toBe(0);
+    await b.open('/admin/surveys/owb-nr');
+    const link = b.document().querySelectorAll('#main a[href*="/export/"]').find((a) => a.getAttribute('href')!.endsWith('/nonresponse'))!;
+    expect(link.text).toBe('Telefonisch non-responsonderzoek (CSV)');
+    const response = await b.request('GET', '/admin/surveys/owb-nr/export/nonresponse');
+    expect(response.headers['content-disposition']).toBe('attachment; filename="owb-nr-nonresponse.csv"');
+    expect(response.body).toBe('functie,NR1\nraadslid,nee\n');
+  });
+
   it('lists a purged survey with the counts kept at purge, not as empty', async () => {
     const people = ['p1@x.nl', 'p2@x.nl', 'p3@x.nl'].map((email) => ({ email, sample: { functie: 'raadslid' } }));
     await server.survey('owb-2024', people, { id: 'owb-purged' });

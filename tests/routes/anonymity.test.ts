@@ -119,7 +119,7 @@ describe('the answer store', () => {
 
   it('keeps the ledger to states and dates, never a time of day or an answer', () => {
     const db = copyOfDatabase();
-    const invitees = db.prepare('select state, opened_on, started_on, submitted_on, refused_on, created_on from invitees').all() as Record<string, string | null>[];
+    const invitees = db.prepare('select state, opened_on, started_on, submitted_on, refused_on, interviewed_on, created_on from invitees').all() as Record<string, string | null>[];
     expect(invitees.map((i) => i.state).sort()).toEqual([...Array(12).fill('submitted'), 'invited', 'started'].sort());
     for (const invitee of invitees) {
       for (const [column, value] of Object.entries(invitee)) if (column !== 'state' && value !== null) expect(value, column).toMatch(/^\d{4}-\d{2}-\d{2}$/);

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { zodProblems, type Questionnaire } from '../questionnaire/index.ts';
+import { Code } from '../questionnaire/schema.ts';
 import type { Problem } from '../questionnaire/problems.ts';
 import { isMailbox } from './addresses.ts';
 import { CalendarSchema, planCalendar, type Plan } from './calendar.ts';
@@ -57,6 +58,25 @@ export const SurveyDefinitionSchema = z.strictObject({
       minCell: z.number().int().min(1).default(5).describe('Counts below this (k) are suppressed on dashboards and in toplines, and small strata show no response dates.'),
     })
     .default({ minCell: 5 }),
+  nonResponse: z
+    .strictObject({
+      questions: z
+        .array(
+          z.strictObject({
+            id: Code.describe('Stable code of the question: the column in the non-response export.'),
+            text: z.string().min(1).describe('The question as the interviewer reads it out.'),
+            options: z
+              .array(z.strictObject({ code: Code, label: z.string().min(1) }))
+              .min(2)
+              .describe('The answers the interviewer records, e.g. {"code": "ja_meerdere", "label": "Ja, meerdere keren"}.'),
+          }),
+        )
+        .min(1),
+    })
+    .optional()
+    .describe(
+      'A short telephone non-response survey (the Monitor 2020 asked those who would not take part one question): questions an interviewer asks on the phone and records with survey nonresponse. Stored apart from the responses and, like them, not linked to anyone.',
+    ),
   calendar: CalendarSchema,
   mail: z.strictObject({
     from: z.string().min(3).describe('Sender, e.g. "Onderzoeksbureau <onderzoek@bureau.nl>".'),
@@ -108,7 +128,7 @@ export function checkSurveyDefinition(
       if (options && options.length > 0 && !options.includes(value)) problems.push({ path: ['sample', 'population', field, value], message: `"${value}" is not a value of ${field} (${options.join(', ')})` });
     }
   }
-  problems.push(...weightingProblems(def));
+  problems.push(...weightingProblems(def), ...nonResponseProblems(def));
   for (const column of columns) {
     if ((CONTACT_COLUMNS as readonly string[]).includes(column)) problems.push({ path: ['sample'], message: `"${column}" is contact data and cannot be a stratum or sample field` });
   }
@@ -135,6 +155,21 @@ export function checkSurveyDefinition(
   });
   if (problems.length > 0 || !planned.ok) return { ok: false, problems };
   return { ok: true, definition: def, questionnaire: q, plan: planned.plan };
+}
+
+function nonResponseProblems(def: SurveyDefinition): Problem[] {
+  const problems: Problem[] = [];
+  const ids = new Set<string>();
+  def.nonResponse?.questions.forEach((question, i) => {
+    if (ids.has(question.id)) problems.push({ path: ['nonResponse', 'questions', i, 'id'], message: `"${question.id}" is already the id of an earlier question` });
+    ids.add(question.id);
+    const codes = new Set<string>();
+    question.options.forEach((option, j) => {
+      if (codes.has(option.code)) problems.push({ path: ['nonResponse', 'questions', i, 'options', j, 'code'], message: `"${option.code}" is already the code of an earlier option of ${question.id}` });
+      codes.add(option.code);
+    });
+  });
+  return problems;
 }
 
 function weightingProblems(def: SurveyDefinition): Problem[] {

@@ -11,7 +11,7 @@ import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { verifyPassword } from '../../security/passwords.ts';
 import { buildDashboard, type Dashboard, type MailingState } from '../../usecases/dashboard.ts';
-import { EXPORT_FORMATS, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
+import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { surveyOverview } from '../../usecases/overview.ts';
 import { CALL_OUTCOMES } from '../../usecases/phoning.ts';
@@ -98,14 +98,14 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       csrfToken: reply.generateCsrf(),
       survey: { id: survey.id, title: survey.title },
       ...dashboardView(dashboard, t),
-      exports: request.account!.role === 'analyst' ? Object.keys(EXPORT_FORMATS).map((f) => ({ href: `/admin/surveys/${survey.id}/export/${f}`, label: t.exportNames[f as ExportFormat] })) : undefined,
+      exports: request.account!.role === 'analyst' ? exportFormatsOf(survey).map((f) => ({ href: `/admin/surveys/${survey.id}/export/${f}`, label: t.exportNames[f] })) : undefined,
     });
   });
 
   app.get('/admin/surveys/:id/export/:format', { preHandler: [signedIn, analyst] }, async (request, reply) => {
     const params = ExportParams.safeParse(request.params);
     const survey = params.success ? await getSurvey(app.db, params.data.id) : undefined;
-    if (!params.success || !survey) {
+    if (!params.success || !survey || !exportFormatsOf(survey).includes(params.data.format)) {
       const t = textOf(request);
       return reply.code(404).adminView('admin/message.hbs', { t, title: t.notFound, text: '', account: view(request.account, t) });
     }
