@@ -151,7 +151,7 @@ async function checkNonResponseKept(db: Db, existing: SurveyRow, definition: Sur
     const missing = question ? [...codes].filter((c) => !question.options.some((o) => o.code === c)) : [];
     if (question && missing.length === 0) continue;
     throw new SurveyError(
-      `survey ${existing.id}: ${rows.length} non-response interview${rows.length === 1 ? '' : 's'} answered ${id}${question ? ` with ${missing.join(', ')}` : ''}, so ${question ? `${missing.length === 1 ? 'that option stays' : 'those options stay'}` : 'the question stays'} in nonResponse. Texts and labels may change; questions and options may be added.`,
+      `survey ${existing.id}: the non-response interviews recorded so far (${rows.length}) answered ${question ? missing.map((c) => `${id}=${c}`).join(', ') : id}, so ${question ? (missing.length === 1 ? 'that option stays' : 'those options stay') : 'the question stays'} in nonResponse. Texts and labels may change; questions and options may be added.`,
     );
   }
 }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
-import { cli } from '../helpers/cli.ts';
+import { cli, withDatabase } from '../helpers/cli.ts';
 import { startSmtp } from '../helpers/smtp.ts';
 import { formatCode } from '../../server/domain/codes.ts';
-import { openDatabase } from '../../server/db/connection.ts';
+import type { Db } from '../../server/db/connection.ts';
 import { findInviteeByEmail } from '../../server/db/invitees.ts';
 import { createSecrets } from '../../server/security/secrets.ts';
 import { loadRespondent, pagesOf, savePage } from '../../server/usecases/answering.ts';
@@ -20,14 +20,7 @@ let env: NodeJS.ProcessEnv;
 
 const survey = cli(() => env);
 
-async function db<T>(fn: (d: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const d = await openDatabase(env.DATABASE_PATH!);
-  try {
-    return await fn(d);
-  } finally {
-    await d.destroy();
-  }
-}
+const db = <T>(fn: (d: Db) => Promise<T>): Promise<T> => withDatabase(env.DATABASE_PATH!, fn);
 
 /** The invitee answers the first page: a draft that passed the counting rule. */
 async function answerFirstPage(surveyId: string, email: string): Promise<void> {

@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.ts';
-import { openDatabase } from '../../server/db/connection.ts';
+import { cli, withDatabase } from '../helpers/cli.ts';
+import type { Db } from '../../server/db/connection.ts';
 import { findInviteeByEmail } from '../../server/db/invitees.ts';
 import { parseNonResponseAnswers, summarizeNonResponse, type NonResponseQuestions } from '../../server/domain/survey/nonresponse.ts';
 
@@ -61,14 +61,7 @@ describe('survey nonresponse', () => {
   let definition: Record<string, unknown>;
   const survey = cli(() => env);
 
-  async function db<T>(fn: (d: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-    const d = await openDatabase(env.DATABASE_PATH!);
-    try {
-      return await fn(d);
-    } finally {
-      await d.destroy();
-    }
-  }
+  const db = <T>(fn: (d: Db) => Promise<T>): Promise<T> => withDatabase(env.DATABASE_PATH!, fn);
 
   function writeDefinition(changes: Record<string, unknown>): void {
     definition = { ...definition, ...changes };
@@ -209,9 +202,9 @@ describe('survey nonresponse', () => {
     writeDefinition({ nonResponse: { questions: [{ ...NR1, options: NR1.options.filter((o) => o.code !== 'ja_een') }] } });
     const dropped = await survey('create', definitionFile);
     expect(dropped.code).toBe(1);
-    expect(dropped.err).toEqual(['survey nr: 1 non-response interview answered NR1 with ja_een, so that option stays in nonResponse. Texts and labels may change; questions and options may be added.']);
+    expect(dropped.err).toEqual(['survey nr: the non-response interviews recorded so far (1) answered NR1=ja_een, so that option stays in nonResponse. Texts and labels may change; questions and options may be added.']);
     writeDefinition({ nonResponse: { questions: [NR2] } });
-    expect((await survey('create', definitionFile)).err[0]).toContain('answered NR1, so the question stays in nonResponse');
+    expect((await survey('create', definitionFile)).err[0]).toContain('(1) answered NR1, so the question stays in nonResponse');
 
     // A new label and a second question are fine.
     writeDefinition({ nonResponse: { questions: [{ ...NR1, options: [{ code: 'ja_een', label: 'Ja, 1 keer' }, ...NR1.options.slice(1)] }, NR2] } });

@@ -1,5 +1,6 @@
 // Runs the survey CLI in-process with its own environment, capturing what it prints.
 import { main } from '../../scripts/cli/main.ts';
+import { openDatabase, type Db } from '../../server/db/connection.ts';
 
 export interface CliRun {
   code: number;
@@ -16,4 +17,14 @@ export function cli(env: () => NodeJS.ProcessEnv, secret?: () => string) {
     const code = await main(['node', 'survey', ...args], io, env());
     return { code, out, err };
   };
+}
+
+/** Opens the database the commands use (between runs, as a second process would), runs fn, closes it. */
+export async function withDatabase<T>(path: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase(path);
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
 }
