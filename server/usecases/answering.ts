@@ -12,6 +12,7 @@ import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnair
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
 import { definitionOf } from './surveys.ts';
+import { carriedStrata } from '../domain/survey/definition.ts';
 
 export interface Respondent {
   survey: SurveyRow;
@@ -125,7 +126,7 @@ export async function savePage(
         key: r.draftKey,
         survey_id: r.survey.id,
         answers: JSON.stringify(answers),
-        strata: JSON.stringify(carriedStrata(r)),
+        strata: JSON.stringify(carriedStrata(definitionOf(r.survey), r.sample)),
         current_page: target.index,
         furthest_page: Math.max(r.draft?.furthest_page ?? -1, target.index),
         version: draftVersion(r) + 1,
@@ -152,10 +153,6 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-function carriedStrata(r: Respondent): Record<string, string> {
-  const carry = definitionOf(r.survey).sample.carry;
-  return Object.fromEntries(carry.filter((f) => r.sample[f] !== undefined).map((f) => [f, r.sample[f]!]));
-}
 
 async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complete'): Promise<void> {
   await insertResponse(trx, {
@@ -164,7 +161,7 @@ async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complet
     questionnaire_version: r.questionnaire.version,
     questionnaire_hash: r.survey.questionnaire_hash,
     answers: JSON.stringify(answers),
-    strata: JSON.stringify(carriedStrata(r)),
+    strata: JSON.stringify(carriedStrata(definitionOf(r.survey), r.sample)),
     status,
     reached_page: null,
   });

@@ -12,6 +12,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { guardFormula } from '../domain/analysis/files.ts';
 import { shuffle } from '../domain/analysis/shuffle.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
+import { carriedStrata } from '../domain/survey/definition.ts';
 import { parseNonResponseAnswers, summarizeNonResponse, type NonResponseAnswers, type NonResponseQuestions, type NonResponseSummary } from '../domain/survey/nonresponse.ts';
 import { definitionOf, SurveyError } from './surveys.ts';
 
@@ -40,9 +41,7 @@ export async function recordNonResponseInterview(db: Db, survey: SurveyRow, invi
   }
   const parsed = parseNonResponseAnswers(questions, pairs);
   if (!parsed.ok) throw new SurveyError(`nothing recorded:\n  ${parsed.problems.join('\n  ')}`);
-  const sample = JSON.parse(invitee.sample) as Record<string, string>;
-  const carry = definitionOf(survey).sample.carry;
-  const strata = Object.fromEntries(carry.filter((f) => sample[f] !== undefined).map((f) => [f, sample[f]!]));
+  const strata = carriedStrata(definitionOf(survey), JSON.parse(invitee.sample) as Record<string, string>);
   await db.transaction().execute(async (trx) => {
     // Checked again in the write: two interviewers recording the same person at once store one.
     const marked = await trx

@@ -97,6 +97,11 @@ export function sampleColumns(def: SurveyDefinition, q: Questionnaire): string[]
   return [...new Set([...q.sample.keys(), ...def.sample.strata, ...def.sample.carry, ...def.sample.extra])];
 }
 
+/** What an anonymous record (a response, a non-response interview) carries of a sample: the `carry` columns alone. */
+export function carriedStrata(def: SurveyDefinition, sample: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(def.sample.carry.filter((f) => sample[f] !== undefined).map((f) => [f, sample[f]!]));
+}
+
 /**
  * Validates a parsed definition against its questionnaire. `templateExists` tells whether an
  * email template is available (the caller knows where templates live).
