@@ -41,6 +41,7 @@ import { percent } from '../../server/domain/metrics/index.ts';
 import { QuestionnaireRegistry } from '../../server/usecases/questionnaire-registry.ts';
 import { definitionOf, loadDefinitionFile, saveSurvey, SurveyError } from '../../server/usecases/surveys.ts';
 import { checkServerSecret, SecretMismatchError } from '../../server/usecases/server-secret.ts';
+import { stopSignal } from '../../server/usecases/stop-signal.ts';
 import type { Output } from './output.ts';
 
 export interface CliContext {
@@ -334,9 +335,9 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   const { transport, templates } = createMailer(ctx.config.mail!);
   // Ctrl-C (or SIGTERM) ends the run after the mail in flight; the rest stays queued. A second
   // Ctrl-C ends the process at once, which the outbox survives as it survives kill -9.
-  let stopping = false;
+  const signal = stopSignal();
   const stop = () => {
-    stopping = true;
+    signal.stop();
     ctx.io.err('stopping after the mail in flight; the rest stays queued (Ctrl-C again to stop at once)');
   };
   process.once('SIGINT', stop);
@@ -355,11 +356,11 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         questionnaires: ctx.questionnaires,
         publicUrl: ctx.config.publicUrl,
         now: ctx.config.now,
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: signal.sleep,
         log,
         // Not 0: a server sending at the same time may be in the middle of one of these mails.
         staleClaimMs: (options.interruptedAfter ?? 60) * 1000,
-        stopping: () => stopping,
+        stopping: signal.stopping,
       },
       { surveyId: survey.id, ...(options.limit !== undefined ? { sendLimit: options.limit } : {}) },
     );
@@ -379,7 +380,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
       const tz = planOf(survey).plan.timezone;
       ctx.io.out(`${waiting.due} due mail${waiting.due === 1 ? '' : 's'} wait${waiting.due === 1 ? 's' : ''} for the send window, which opens ${when(waiting.opensAt, tz)}`);
     }
-    if (stopping) {
+    if (signal.stopping()) {
       ctx.io.err(`stopped: ${await countDue(ctx.db, survey.id, ctx.config.now())} due mails wait for the next run`);
       return 130;
     }

@@ -4,25 +4,15 @@
 import fp from 'fastify-plugin';
 import { createMailer } from '../mail/setup.ts';
 import { runFieldwork } from '../usecases/fieldwork.ts';
+import { stopSignal } from '../usecases/stop-signal.ts';
 
 export default fp(async (app) => {
   const mail = app.config.mail;
   if (!mail || mail.senderIntervalMs <= 0) return;
   const { transport, templates } = createMailer(mail);
   let running: Promise<unknown> | undefined;
-  let stopping = false;
-  // Pauses between mails (a minute each at 1 mail a minute), cut short when the app closes.
-  const sleepers = new Set<() => void>();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(pause);
-        sleepers.delete(wake);
-        resolve();
-      };
-      const pause = setTimeout(wake, ms);
-      sleepers.add(wake);
-    });
+  // Pauses between mails (a minute each at 1 mail a minute) are cut short when the app closes.
+  const stop = stopSignal();
   // Said once per survey and window, and once per reason mail cannot go out, not on every run:
   // the sender runs every few seconds.
   const toldWaiting = new Map<string, number>();
@@ -38,10 +28,10 @@ export default fp(async (app) => {
       questionnaires: app.questionnaires,
       publicUrl: app.config.publicUrl,
       now: app.config.now,
-      sleep,
+      sleep: stop.sleep,
       log: app.log,
       staleClaimMs: mail.staleClaimMs ?? 60_000,
-      stopping: () => stopping,
+      stopping: stop.stopping,
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');
@@ -77,8 +67,7 @@ export default fp(async (app) => {
     clearInterval(timer);
     // A long batch (10,000 mails at 600 a minute take 17 minutes) must not hold up a shutdown:
     // the run ends after the mail in flight, and the rest goes out after the restart.
-    stopping = true;
-    for (const wake of sleepers) wake();
+    stop.stop();
     await running;
     transport.close();
   });

@@ -199,6 +199,9 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     // millisecond looked due for a pause even at the highest rates, and every such pause (a
     // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
     const wait = lastStart + interval - performance.now();
+    // Asked before the pause too: a stop that came while the mail before was on the wire must
+    // not wait out a pause (two seconds at 30 mails a minute) that nothing wakes any more.
+    if (!goOn()) break;
     if (wait > 0) await deps.sleep(wait);
     if (!goOn()) break;
     if (checkedEarlier || wait > 0) {
