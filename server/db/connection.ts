@@ -1,8 +1,8 @@
-// Opening the embedded SQLite database: WAL for concurrent readers, synchronous FULL so that an
-// acknowledged answer survives a crash or power loss, writes that arrive together sharing one
-// commit (group-commit.ts), and migrations applied on open.
+// Opening the embedded SQLite database: WAL for concurrent readers, every acknowledged write on
+// disk so that it survives a crash or power loss, writes that arrive together sharing one commit
+// and its sync, which runs off the thread (group-commit.ts), and migrations applied on open.
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
@@ -15,11 +15,19 @@ export type Db = Kysely<Database>;
 export async function openDatabase(path: string): Promise<Db> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  const inMemory = path === ':memory:';
+  const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+  if (!inMemory && mode !== 'wal') {
+    sqlite.close();
+    throw new Error(`${path}: SQLite cannot keep this database in WAL mode (it stays in ${String(mode)} mode); put it on a local file system`);
+  }
+  // NORMAL: a COMMIT writes the WAL without syncing it; walSync does that, off the thread, before
+  // any write is acknowledged. (SQLite still syncs the WAL and the database file itself around
+  // every checkpoint.)
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: groupCommitDialect(sqlite) });
+  const db = new Kysely<Database>({ dialect: groupCommitDialect(sqlite, inMemory ? {} : walSync(`${path}-wal`)) });
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -27,4 +35,25 @@ export async function openDatabase(path: string): Promise<Db> {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return db;
+}
+
+/**
+ * Syncs the WAL file (fdatasync, on libuv's thread pool). It stays the same file while the
+ * database is open here: SQLite deletes it only when the last connection closes, and otherwise
+ * empties it in place (another process's checkpoint too).
+ */
+export function walSync(walPath: string): { sync: () => Promise<void>; close: () => void } {
+  let fd: number | undefined;
+  return {
+    sync: () =>
+      new Promise<void>((resolve, reject) => {
+        // Opened at the first commit: the file exists from the first transaction on.
+        fd ??= openSync(walPath, 'r+');
+        fdatasync(fd, (error) => (error ? reject(error) : resolve()));
+      }),
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }

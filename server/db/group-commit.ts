@@ -1,20 +1,30 @@
 // Group commit for the embedded SQLite database.
 //
-// With synchronous FULL, SQLite makes a commit durable by syncing the WAL to disk, and on a busy
-// server that sync, not the work of the write, is what everyone waits for: one at a time, since
-// the connection is single. So writes that arrive together share one transaction and one sync.
-// Each Kysely transaction (a "unit") runs inside a SAVEPOINT of a shared SQLite transaction, as
-// does each lone write; the shared transaction is committed once the event loop has handled
-// everything that arrived in the same turn (setImmediate). A caller's promise settles only after
-// that COMMIT, so nothing is acknowledged before it is on disk, exactly as with a commit per
-// write.
+// A commit is durable once the WAL that holds it is on disk, and on a busy server that sync, not
+// the work of the write, is what everyone waits for: one at a time, since the connection is
+// single. So writes that arrive together share one transaction and one sync. Each Kysely
+// transaction (a "unit") runs inside a SAVEPOINT of a shared SQLite transaction, as does each
+// lone write; the shared transaction is committed once the event loop has handled everything that
+// arrived in the same turn (setImmediate). A caller's promise settles only once that COMMIT is on
+// disk, exactly as with a commit per write.
+//
+// The sync does not hold up the thread. With `sync` given, the connection runs with synchronous
+// NORMAL (its COMMIT writes the WAL without waiting for the disk) and `sync` makes the WAL
+// durable on libuv's thread pool: the same guarantee as synchronous FULL, which syncs the WAL in
+// every COMMIT, but meanwhile the thread serves other requests and builds the next transaction.
+// Syncs do not overlap: commits made while one is under way share the next. Without `sync` (an
+// in-memory database, or synchronous FULL) a unit is acknowledged right after its COMMIT.
 //
 // Failures stay as narrow as before: a unit that fails rolls back to its savepoint and leaves the
 // others alone. If SQLite itself abandons the transaction (disk full, I/O error) or the COMMIT
-// fails, every unit in it fails with that error; none of them was acknowledged.
+// fails, every unit in it fails with that error; none of them was acknowledged. A failed sync
+// fails its units too, and every write after it: what the disk holds is unknown, and a later
+// sync that succeeds would not say that the lost pages were written (PostgreSQL's "fsyncgate").
+// The process must be restarted.
 //
-// Reads do not wait for the commit. Within this process they may see a write that is still
-// waiting for its sync; it can only disappear if the sync fails, and then its writer is told.
+// Reads do not wait for the commit. Within this process, and in other processes, they may see a
+// write that is still waiting for its sync; it can only disappear if the sync fails or the machine
+// loses power first, and then its writer was not told it was saved.
 
 import type SQLite from 'better-sqlite3';
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult } from 'kysely';
@@ -67,15 +77,30 @@ class Connection implements DatabaseConnection {
   }
 }
 
+export interface GroupCommitOptions {
+  /** Makes every COMMIT made so far durable (the WAL on disk); see the top of this file. */
+  sync?: () => Promise<void>;
+  /** Called once the database is closed: whatever `sync` holds open. */
+  close?: () => void;
+}
+
 class GroupCommitDriver implements Driver {
   readonly #sqlite: SQLite.Database;
+  readonly #sync: (() => Promise<void>) | undefined;
+  readonly #close: (() => void) | undefined;
   readonly #mutex = new Mutex();
   // Prepared statements by SQL text: queries differ only in their parameters, so this stays small.
   readonly #statements = new Map<string, SQLite.Statement>();
   #batch: Batch | undefined;
+  // Committed, waiting for the sync that makes them durable: the next one, or the one under way.
+  #unsynced: Batch[] = [];
+  #syncing: Promise<void> | undefined;
+  #syncFailed: Error | undefined;
 
-  constructor(sqlite: SQLite.Database) {
+  constructor(sqlite: SQLite.Database, options: GroupCommitOptions) {
     this.#sqlite = sqlite;
+    this.#sync = options.sync;
+    this.#close = options.close;
   }
 
   async init(): Promise<void> {}
@@ -117,7 +142,9 @@ class GroupCommitDriver implements Driver {
 
   async destroy(): Promise<void> {
     if (this.#batch) await this.#commit(this.#batch);
+    while (this.#syncing) await this.#syncing;
     this.#sqlite.close();
+    this.#close?.();
   }
 
   statement(sql: string): SQLite.Statement {
@@ -161,6 +188,7 @@ class GroupCommitDriver implements Driver {
   /** The open shared transaction, begun (and its commit scheduled) by the first write. */
   #join(): Batch {
     if (this.#batch) return this.#batch;
+    if (this.#syncFailed) throw this.#syncFailed;
     // IMMEDIATE: take the write lock now, so another process cannot write between this
     // transaction's first read and its first write.
     this.statement('begin immediate').run();
@@ -186,7 +214,11 @@ class GroupCommitDriver implements Driver {
       this.#batch = undefined;
       try {
         this.statement('commit').run();
-        batch.resolve();
+        if (!this.#sync) batch.resolve();
+        else {
+          this.#unsynced.push(batch);
+          this.#syncing ??= this.#syncUnsynced();
+        }
       } catch (error) {
         batch.reject(error);
         // Nothing may escape from here: nobody awaits this call, and an unhandled rejection
@@ -198,6 +230,25 @@ class GroupCommitDriver implements Driver {
     } finally {
       this.#mutex.unlock();
     }
+  }
+
+  /** Syncs until every committed batch is durable, and tells their units. */
+  async #syncUnsynced(): Promise<void> {
+    while (this.#unsynced.length > 0) {
+      // A sync covers every COMMIT made before it starts.
+      const batches = this.#unsynced;
+      this.#unsynced = [];
+      try {
+        // Awaited before anything else, also after a failure: #syncing is only cleared below,
+        // after the caller has set it.
+        await (this.#syncFailed ? Promise.reject(this.#syncFailed) : Promise.resolve().then(this.#sync));
+        for (const batch of batches) batch.resolve();
+      } catch (error) {
+        this.#syncFailed ??= new Error(`the database could not be synced to disk; restart the process: ${(error as Error).message}`, { cause: error });
+        for (const batch of batches) batch.reject(this.#syncFailed);
+      }
+    }
+    this.#syncing = undefined;
   }
 
   #fail(batch: Batch, error: unknown): void {
@@ -213,10 +264,10 @@ class GroupCommitDriver implements Driver {
 }
 
 /** Kysely's SQLite dialect with the group-commit driver. */
-export function groupCommitDialect(sqlite: SQLite.Database): Dialect {
+export function groupCommitDialect(sqlite: SQLite.Database, options: GroupCommitOptions = {}): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new GroupCommitDriver(sqlite),
+    createDriver: () => new GroupCommitDriver(sqlite, options),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { groupCommitDialect } from '../../server/db/group-commit.ts';
+import { walSync } from '../../server/db/connection.ts';
+import { groupCommitDialect, type GroupCommitOptions } from '../../server/db/group-commit.ts';
 
 interface Schema {
   t: { id: Generated<number>; value: string };
@@ -19,13 +20,19 @@ let other: SQLite.Database;
 
 const committed = () => (other.prepare('select value from t order by id').all() as { value: string }[]).map((r) => r.value);
 
-beforeEach(() => {
-  path = join(mkdtempSync(join(tmpdir(), 'group-commit-')), 'db.sqlite');
+/** How the database is opened (connection.ts), with `sync` to watch or replace the WAL sync. */
+function open(sync?: (wal: ReturnType<typeof walSync>) => GroupCommitOptions) {
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.exec('create table t (id integer primary key, value text not null unique)');
-  db = new Kysely<Schema>({ dialect: groupCommitDialect(sqlite) });
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.exec('create table if not exists t (id integer primary key, value text not null unique)');
+  const wal = walSync(`${path}-wal`);
+  return new Kysely<Schema>({ dialect: groupCommitDialect(sqlite, sync ? sync(wal) : wal) });
+}
+
+beforeEach(() => {
+  path = join(mkdtempSync(join(tmpdir(), 'group-commit-')), 'db.sqlite');
+  db = open();
   other = new SQLite(path, { readonly: true });
 });
 
@@ -97,5 +104,43 @@ describe('group commit', () => {
     await sql.raw('pragma max_page_count = 1073741823').execute(db);
     await insert('after');
     expect(committed()).toEqual(['before', 'after']);
+  });
+
+  it('acknowledges a write only once the WAL is synced, off the thread; writes during a sync share the next one', async () => {
+    await db.destroy();
+    const syncs: { done: () => void }[] = [];
+    db = open((wal) => ({
+      sync: () => new Promise<void>((resolve) => syncs.push({ done: () => void wal.sync().then(resolve) })),
+      close: wal.close,
+    }));
+    const acknowledged: string[] = [];
+    const first = insert('a').then(() => acknowledged.push('a'));
+    while (syncs.length === 0) await new Promise((r) => setImmediate(r));
+    // Committed (another connection sees it), not yet on disk: not acknowledged.
+    expect(committed()).toEqual(['a']);
+    const more = [insert('b'), insert('c')].map((p, i) => p.then(() => acknowledged.push('bc'[i]!)));
+    while (committed().length < 3) await new Promise((r) => setImmediate(r));
+    // b and c were committed while the sync for a was under way: they wait for one more sync.
+    expect(syncs).toHaveLength(1);
+    syncs[0]!.done();
+    await first;
+    expect(acknowledged).toEqual(['a']);
+    while (syncs.length < 2) await new Promise((r) => setImmediate(r));
+    syncs[1]!.done();
+    await Promise.all(more);
+    expect(acknowledged).toEqual(['a', 'b', 'c']);
+    expect(syncs).toHaveLength(2);
+  });
+
+  it('when the WAL cannot be synced, fails the writes waiting for it and every write after, saying to restart', async () => {
+    await db.destroy();
+    let failing = false;
+    db = open((wal) => ({ sync: () => (failing ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : wal.sync()), close: wal.close }));
+    await insert('before');
+    failing = true;
+    await expect(insert('lost?')).rejects.toThrow(/could not be synced to disk; restart the process: EIO/);
+    failing = false;
+    await expect(insert('after')).rejects.toThrow(/could not be synced to disk; restart the process/);
+    await expect(db.insertInto('t').values({ value: 'alone' }).execute()).rejects.toThrow(/restart the process/);
   });
 });
