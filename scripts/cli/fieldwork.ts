@@ -11,6 +11,8 @@ import { configFromEnvironment } from '../../server/environment.ts';
 import { ConfigError } from '../../server/config.ts';
 import { audienceBySample, countDue, mailingOf, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/domain/survey/dates.ts';
+import type { MailCompositor } from '../../server/mail/compose.ts';
+import { composeOnWorker } from '../../server/mail/compose-worker.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { TemplateError } from '../../server/mail/render.ts';
 import { MailUnavailableError } from '../../server/mail/transport.ts';
@@ -287,8 +289,7 @@ export async function previewCommand(ctx: CliContext, surveyArg: string, options
         `the link (${config.publicUrl}/s/${PREVIEW_TOKEN}) and the code (${formatCode(PREVIEW_CODE)}) are placeholders that open nothing`,
     );
     if (options.out === undefined && options.sendTo === undefined) {
-      for (const { mailing, mail } of previews) {
-        const { rendered } = mail;
+      for (const { mailing, rendered } of previews) {
         io.out('');
         io.out(`== ${mailing.id} (${mailing.kind}), planned ${when(mailing.sendAt, tz)} ==`);
         io.out(`From: ${rendered.from}`);
@@ -301,18 +302,18 @@ export async function previewCommand(ctx: CliContext, surveyArg: string, options
     }
     if (options.out !== undefined) {
       mkdirSync(options.out, { recursive: true });
-      for (const { mailing, mail } of previews) {
+      for (const { mailing, rendered, mail } of previews) {
         const eml = join(options.out, `${mailing.id}.eml`);
         const html = join(options.out, `${mailing.id}.html`);
         writeFileSync(eml, mail.message.raw);
-        writeFileSync(html, mail.rendered.html);
+        writeFileSync(html, rendered.html);
         io.out(`${eml}: the whole message (open it in a mail program); ${html}: its HTML part (open it in a browser)`);
       }
     }
     if (options.sendTo !== undefined) {
       for (const preview of previews) {
         await sendTestMail(transport, preview, options.sendTo, config.now());
-        io.out(`sent ${preview.mailing.id} to ${options.sendTo} as a test ("[Test] ${preview.mail.rendered.subject}"), through ${transport.description}`);
+        io.out(`sent ${preview.mailing.id} to ${options.sendTo} as a test ("[Test] ${preview.rendered.subject}"), through ${transport.description}`);
         await audit(ctx.db, { actor: cliActor(), action: 'test mail sent', surveyId: survey.id, detail: `${preview.mailing.id} to ${options.sendTo}` }, config.now());
       }
     }
@@ -333,6 +334,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
   const { transport, templates } = createMailer(ctx.config.mail!);
+  let worker: MailCompositor | undefined;
   // Ctrl-C (or SIGTERM) ends the run after the mail in flight; the rest stays queued. A second
   // Ctrl-C ends the process at once, which the outbox survives as it survives kill -9.
   const signal = stopSignal();
@@ -353,6 +355,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         secrets: ctx.secrets,
         transport,
         templates,
+        composeWorker: () => (worker ??= composeOnWorker(ctx.secrets, templates)),
         questionnaires: ctx.questionnaires,
         publicUrl: ctx.config.publicUrl,
         now: ctx.config.now,
@@ -389,6 +392,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     transport.close();
+    await worker?.close();
   }
 }
 

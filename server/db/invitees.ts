@@ -61,6 +61,15 @@ const forSending = prepared((db, v: { id: number }) =>
   db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').selectAll('i').select('s.closed_at as survey_closed_at').where('i.id', '=', v.id),
 );
 
+/** What the sender composes mails from, for the invitees of a claimed batch, by id. */
+export async function inviteesForMail(db: Db, ids: number[]): Promise<Map<number, InviteeForMail>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('invitees').select(['id', 'name', 'salutation', 'organisation', 'email', 'code_sealed', 'token_sealed']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export type InviteeForMail = Pick<InviteeRow, 'id' | 'name' | 'salutation' | 'organisation' | 'email' | 'code_sealed' | 'token_sealed'>;
+
 export async function getInviteeForSending(db: Db, id: number): Promise<(InviteeRow & { survey_closed_at: string | null }) | undefined> {
   return (await forSending(db, { id })).rows[0];
 }

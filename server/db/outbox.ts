@@ -1,7 +1,8 @@
 // The durable outbox: one row per (invitee, mailing), written before anything is sent. The sender
-// claims one row at a time (status 'sending'), sends outside any transaction, and records the
-// outcome. A row still 'sending' after a crash is the one mail that may have gone out: it is
-// logged and sent again, so nothing is lost and at most that one mail is duplicated.
+// claims a few rows at a time (status 'sending'), sends one mail at a time outside any
+// transaction, and records each outcome before the server may take the next mail. Of the rows
+// still 'sending' after a crash, only the one that was being transmitted may have gone out: they
+// are logged and sent again, so nothing is lost and at most that one mail is duplicated.
 
 import { sql, type Selectable } from 'kysely';
 import type { Db } from './connection.ts';

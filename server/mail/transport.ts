@@ -9,9 +9,9 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
 
-/** A mail ready to go: what was rendered for the invitee, and the message composed from it. */
+/** A mail ready to go: the message, and what it says of itself (for the outbox, logs and tests). */
 export interface OutgoingMail {
-  rendered: RenderedMail;
+  rendered: Pick<RenderedMail, 'messageId' | 'to' | 'subject'>;
   message: ComposedMessage;
 }
 

@@ -4,18 +4,17 @@
 // transaction, and its outcome recorded.
 
 import type { Db } from '../db/connection.ts';
-import { getInviteeForSending, markBounced, type InviteeRow } from '../db/invitees.ts';
+import { getInviteeForSending, inviteesForMail, markBounced, type InviteeRow } from '../db/invitees.ts';
 import { claimDue, countDue, ELIGIBLE, enqueueMailing, mailingOf, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { composeMessage } from '../mail/mime.ts';
-import { HeaderInjectionError, TemplateError, type MailTemplates } from '../mail/render.ts';
+import { composeHere, type Composition, type MailCompositor, type MailRun } from '../mail/compose.ts';
+import type { MailTemplates } from '../mail/render.ts';
 import { isPermanentFailure, MailUnavailableError, type MailTransport, type OutgoingMail } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { closeSurvey, isClosed } from './answering.ts';
-import { revealInvitation } from './invitations.ts';
 import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
 import { definitionOf } from './surveys.ts';
 
@@ -29,6 +28,11 @@ export interface FieldworkDeps {
   secrets: Secrets;
   transport: MailTransport;
   templates: MailTemplates;
+  /**
+   * A compositor on a worker thread, for large runs at a high rate (see WORKER_FROM_RATE): made on
+   * first use, and owned (closed) by the caller.
+   */
+  composeWorker?: () => MailCompositor;
   questionnaires: QuestionnaireRegistry;
   publicUrl: string;
   now: () => Date;
@@ -68,13 +72,14 @@ export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan:
   return { definition, plan: planned.plan };
 }
 
-/** The domain of an address ("Naam <a@b.nl>" too), for Message-IDs. */
-export function domainOf(address: string): string {
-  return /@([^>\s]+)>?\s*$/.exec(address)?.[1] ?? 'localhost';
-}
-
-/** Rows claimed per statement; all of them are sent in this run (or released after a crash). */
+/** Rows claimed per statement at most; all of them are sent in this run (or released after a crash). */
 const CLAIM_BATCH = 50;
+/**
+ * From this rate on (100 mails a second), a large run composes its mails on a worker thread:
+ * below it, composing (0.1-0.2 ms a mail) takes the sender's thread a few percent of its time,
+ * and starting a worker is not worth it.
+ */
+const WORKER_FROM_RATE = 6_000;
 
 /** Backoff for temporary failures: 1, 2, 4, … minutes, at most 6 hours. */
 export function retryDelayMs(attempts: number): number {
@@ -143,115 +148,201 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
   return report;
 }
 
-type Prepared = { row: OutboxRow; invitee: InviteeRow; mail: OutgoingMail; kind: 'invitation' | 'reminder' };
+/** A claimed row with its mail, composed ahead (undefined: its invitee no longer exists). */
+type Claimed = { row: OutboxRow; composition: Composition | undefined };
+
+/**
+ * A mail given to the transport, whose end waits for the check just before it goes out: the
+ * invitee as read then, or why it must not go out after all.
+ */
+type Started = { row: OutboxRow; mail: OutgoingMail; checked: Promise<InviteeRow | NotSent>; transmission: Promise<unknown> };
+
+/** Why a started mail was abandoned before its end (check() recorded why, if it was skipped or failed). */
+class NotSent extends Error {
+  constructor(
+    readonly outcome: 'skipped' | 'failed' | 'readdressed',
+    /** For 'readdressed': the invitee as it is now, to compose the mail again for. */
+    readonly invitee?: InviteeRow,
+  ) {
+    super(`not sent: ${outcome}`);
+  }
+}
 
 async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: ReturnType<typeof planOf>, report: FieldworkReport, budget: number, windowClosesAt: Date): Promise<number> {
   const { db } = deps;
-  const interval = 60_000 / planned.definition.sending.ratePerMinute;
+  const { ratePerMinute } = planned.definition.sending;
+  const interval = 60_000 / ratePerMinute;
+  const batchSize = claimBatch(ratePerMinute);
+  const run: MailRun = { surveyId: survey.id, definition: planned.definition, mailings: planned.plan.mailings, closesAt: planned.plan.closesAt, publicUrl: deps.publicUrl };
+  const here = composeHere(deps.secrets, deps.templates);
+  let worker: MailCompositor | undefined;
   let claimed = 0;
   let frozen = survey.frozen_at !== null;
   let lastStart = -Infinity;
 
-  const queue: OutboxRow[] = [];
-  // Claimed but not transmitted (the window closed, the process stops, or mail cannot go out):
-  // back in line at the end.
-  const untransmitted: OutboxRow[] = [];
   // Whether to go on with the next mail: not when the window has closed or the process stops.
   const goOn = () => !deps.stopping?.() && deps.now() < windowClosesAt && !report.unrenderable[survey.id];
-  const prepareNext = async (): Promise<Prepared | undefined> => {
-    while (goOn() && (claimed < budget || queue.length > 0)) {
-      if (queue.length === 0) queue.push(...(await claimDue(db, deps.now(), survey.id, Math.min(CLAIM_BATCH, budget - claimed))));
-      const row = queue.shift();
-      if (!row) return undefined;
-      claimed++;
-      const prepared = await prepare(deps, row, survey, planned);
-      if ('unrenderable' in prepared) {
+  // The next batch: claimed, its invitees read (one statement each), and its mails composed,
+  // while the batch before goes out. A full batch at a high rate has the rest composed on a worker
+  // thread, once that has started (until then, and for smaller runs, here).
+  const claimNext = async (): Promise<Claimed[]> => {
+    if (!goOn() || claimed >= budget) return [];
+    const rows = await claimDue(db, deps.now(), survey.id, Math.min(batchSize, budget - claimed));
+    claimed += rows.length;
+    if (rows.length === 0) return [];
+    if (rows.length === CLAIM_BATCH && ratePerMinute >= WORKER_FROM_RATE && deps.composeWorker) worker ??= deps.composeWorker();
+    try {
+      const invitees = await inviteesForMail(db, rows.map((r) => r.invitee_id));
+      const items = rows.flatMap((row) => {
+        const invitee = invitees.get(row.invitee_id);
+        return invitee ? [{ row, item: { outboxMailingId: row.mailing_id, invitee } }] : [];
+      });
+      const compositions = await (worker?.ready ? worker : here).compose(run, items.map((i) => i.item), deps.now());
+      const byRow = new Map(items.map(({ row }, i) => [row.id, compositions[i]]));
+      return rows.map((row) => ({ row, composition: byRow.get(row.id) }));
+    } catch (e) {
+      await releaseUnsent(db, rows.map((r) => r.id));
+      claimed -= rows.length;
+      throw e;
+    }
+  };
+  // Claimed rows wait seconds for their turn (claimBatch), also the next batch, claimed ahead;
+  // below six mails a minute that one would wait a minute or more, and is claimed when it is due.
+  const claimAhead = interval <= 10_000;
+
+  // Claimed rows not yet given to the transport; those left when the run ends (the window
+  // closed, the process stops, or mail cannot go out) go back in line.
+  let batch: Claimed[] = [];
+  let ahead: Promise<Claimed[]> | undefined;
+  /** The next mail to start, composed: claiming and composing more when the batch is done. */
+  const nextMail = async (): Promise<{ row: OutboxRow; mail: OutgoingMail } | undefined> => {
+    for (;;) {
+      if (batch.length === 0) {
+        batch = await (ahead ?? claimNext());
+        ahead = undefined;
+        if (batch.length === 0) return undefined;
+      }
+      if (claimAhead) ahead ??= claimNext();
+      const { row, composition } = batch[0]!;
+      if (composition && 'mail' in composition) return { row, mail: composition.mail };
+      if (composition && 'unrenderable' in composition) {
         // A template that cannot be rendered (edited since survey create checked it) fails every
         // mail of its mailing alike: no mail is failed for it; they wait until it is mended.
-        report.unrenderable[survey.id] = prepared.unrenderable;
-        untransmitted.push(row);
+        report.unrenderable[survey.id] = composition.unrenderable;
         return undefined;
       }
-      if ('outcome' in prepared) report[prepared.outcome]++;
-      else return prepared;
-    }
-    return undefined;
-  };
-
-  // Writes the outcome of a transmission (undefined error: the server took the mail).
-  const recordOutcome = async (p: Prepared, error: unknown) => {
-    const outcome = await record(deps, p, planned.definition, error);
-    report[outcome]++;
-    if (outcome === 'sent' && !frozen) {
-      // From the first mail on, the questionnaire version of the survey is fixed.
-      frozen = true;
-      await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
+      batch.shift();
+      const reason = composition?.refused ?? 'the invitee no longer exists';
+      await markFailed(db, row.id, reason);
+      deps.log.warn({ invitee: row.invitee_id, mailing: row.mailing_id }, `not sent: ${reason}`);
+      report.failed++;
     }
   };
 
-  // The outcome of the mail before, on its way to disk while the current one is transmitted.
-  let recorded: Promise<void> = Promise.resolve();
-  let current = await prepareNext();
-  // Whether `current` was checked while the mail before was on the wire.
-  let checkedEarlier = false;
-  while (current) {
+  // Starts the next mail: the transport sends all of it but its end at once, and the end (when
+  // the server takes it) only once the outcome of the mail before is written (`before`) and this
+  // one is checked again, now: who responded or was marked, or a survey closed (survey close,
+  // from another process) since the mail was composed, gets no mail. The checks and the
+  // records run while the server reads the mail, not between two mails.
+  const start = async (before: Promise<void>): Promise<Started | undefined> => {
+    if (!goOn()) return undefined;
+    const next = await nextMail();
+    if (!next) return undefined;
     // On the monotonic clock, to the microsecond: with Date.now(), two mails within the same
     // millisecond looked due for a pause even at the highest rates, and every such pause (a
     // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
     const wait = lastStart + interval - performance.now();
-    // Asked before the pause too: a stop that came while the mail before was on the wire must
-    // not wait out a pause (two seconds at 30 mails a minute) that nothing wakes any more.
-    if (!goOn()) break;
     if (wait > 0) await deps.sleep(wait);
-    if (!goOn()) break;
-    if (checkedEarlier || wait > 0) {
-      // Check again just before it goes out: who responded or was marked, or a survey closed
-      // (survey close, from another process) while the mail before was on the wire or during
-      // the pause, gets no mail. Rendering stays overlapped with the transmission; this lookup
-      // by key is what it costs to send nothing after a close.
-      const checked = await check(deps, current.row, survey, planned);
-      if ('outcome' in checked) {
-        report[checked.outcome]++;
-        current = await prepareNext();
-        checkedEarlier = false;
-        continue;
-      }
-    }
+    if (!goOn()) return undefined;
+    batch.shift();
+    let toCheck!: (checked: Promise<InviteeRow | NotSent>) => void;
+    const checked = new Promise<InviteeRow | NotSent>((resolve) => (toCheck = resolve));
     lastStart = performance.now();
-    const transmission = deps.transport.send(current.mail, recorded).then(
+    const end = Promise.all([before, checked.then((c) => (c instanceof NotSent ? Promise.reject(c) : c))]);
+    // Handled below, through `checked` and `recorded`, whether or not the transport waits for it.
+    end.catch(() => {});
+    const transmission = deps.transport.send(next.mail, end).then(
       () => undefined,
       (e: unknown) => e ?? new Error('send failed'),
     );
-    const next = prepareNext();
-    const error = await transmission;
-    // If the outcome before could not be written (the database failed), this mail was abandoned
-    // unfinished, and the run ends with that failure.
-    await recorded;
-    if (error instanceof MailUnavailableError) {
-      // Not this mail's fault, and not an attempt: it goes back in line with the rest.
-      report.unavailable = error.message;
-      const upcoming = await next;
-      untransmitted.push(current.row, ...(upcoming ? [upcoming.row] : []));
-      current = undefined;
-      break;
+    toCheck(
+      check(deps, next.row, survey, planned).then((c) => {
+        if ('outcome' in c) return new NotSent(c.outcome);
+        // Composed before an address correction (survey address): composed again, and sent next.
+        if (c.invitee.email !== next.mail.rendered.to.address) return new NotSent('readdressed', c.invitee);
+        return c.invitee;
+      }),
+    );
+    return { ...next, checked, transmission };
+  };
+
+  // The outcome of the mail before, on its way to disk while the current one is transmitted.
+  let recorded: Promise<void> = Promise.resolve();
+  try {
+    let onWire = await start(recorded);
+    while (onWire) {
+      const { row, mail, transmission } = onWire;
+      const error = await transmission;
+      const done = deps.now();
+      // If the outcome before could not be written (the database failed), or the check could not
+      // read, this mail was abandoned unfinished, and the run ends with that failure.
+      await recorded;
+      const checked = await onWire.checked;
+      if (error instanceof MailUnavailableError) {
+        // Not this mail's fault, and not an attempt: it goes back in line with the rest.
+        report.unavailable = error.message;
+        batch.unshift({ row, composition: undefined });
+        break;
+      }
+      if (checked instanceof NotSent) {
+        if (checked.outcome !== 'readdressed') report[checked.outcome]++;
+        else batch.unshift({ row, composition: (await here.compose(run, [{ outboxMailingId: row.mailing_id, invitee: checked.invitee! }], deps.now()))[0] });
+        onWire = await start(recorded);
+        continue;
+      }
+      // The outcome of this mail is known; the next one goes on the wire while it is written,
+      // and its end waits for that record (at most one mail in flight).
+      let written!: (p: Promise<void>) => void;
+      const startNext = start(new Promise<void>((resolve) => (written = resolve)));
+      recorded = (async () => {
+        const outcome = await record(deps, row, checked, mail, planned.definition, error, done);
+        report[outcome]++;
+        if (outcome === 'sent' && !frozen) {
+          // From the first mail on, the questionnaire version of the survey is fixed.
+          frozen = true;
+          await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
+        }
+      })();
+      // Awaited with the next mail; a failure before then is not an unhandled rejection.
+      recorded.catch(() => {});
+      written(recorded);
+      onWire = await startNext;
     }
-    recorded = recordOutcome(current, error);
-    // Awaited with the next mail; a failure before then is not an unhandled rejection.
-    recorded.catch(() => {});
-    current = await next;
-    checkedEarlier = true;
+    await recorded;
+  } finally {
+    await recorded.catch(() => {});
+    // Whatever was claimed and not transmitted goes back in line, also when the run fails.
+    const left = [...batch, ...(ahead ? await ahead.catch(() => []) : [])];
+    await releaseUnsent(db, left.map((c) => c.row.id));
+    claimed -= left.length;
   }
-  await recorded;
-  if (current) untransmitted.push(current.row);
-  await releaseUnsent(db, [...untransmitted, ...queue].map((r) => r.id));
-  return claimed - untransmitted.length;
+  return claimed;
+}
+
+/**
+ * Rows claimed at a time: about ten seconds of sending at the survey's rate (and at most 50), so
+ * that a claimed row waits seconds, not the hour 50 mails take at one a minute, far beyond the
+ * time after which another sender takes a claim for left over from a crash.
+ */
+function claimBatch(ratePerMinute: number): number {
+  return Math.max(1, Math.min(CLAIM_BATCH, Math.floor(ratePerMinute / 6)));
 }
 
 /**
  * Whether a claimed row may still go out now (the invitee still eligible, the survey not closed,
  * also not by `survey close` in the meantime); if not, records why.
  */
-async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeRow; mailing: PlannedMailing } | { outcome: 'skipped' | 'failed' }> {
+async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeRow } | { outcome: 'skipped' | 'failed' }> {
   const { db } = deps;
   const invitee = await getInviteeForSending(db, row.invitee_id);
   // A copy sent again at the invitee's request (survey resend) is its mailing's mail.
@@ -270,51 +361,28 @@ async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, pla
     await markSkipped(db, row.id, `invitee is ${invitee.state}`);
     return { outcome: 'skipped' };
   }
-  return { invitee, mailing };
-}
-
-/**
- * Checks a claimed row again, now, and renders its mail; or records why it is not sent; or says
- * why its mailing cannot be rendered at all.
- */
-async function prepare(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<Prepared | { outcome: 'skipped' | 'failed' } | { unrenderable: string }> {
-  const checked = await check(deps, row, survey, planned);
-  if ('outcome' in checked) return checked;
-  const { invitee, mailing } = checked;
-  const { code, token } = revealInvitation(deps.secrets, invitee);
-  const messageId = `<${deps.secrets.hmac('mail-id', `${survey.id}:${invitee.id}:${row.mailing_id}`).slice(0, 32)}@${domainOf(planned.definition.mail.from)}>`;
-  try {
-    const rendered = deps.templates.render({ definition: planned.definition, mailing, invitee, code, token, publicUrl: deps.publicUrl, closesAt: planned.plan.closesAt, messageId });
-    return { row, invitee, mail: { rendered, message: composeMessage(rendered, deps.now()) }, kind: mailing.kind };
-  } catch (e) {
-    if (e instanceof TemplateError) return { unrenderable: `mailing ${mailing.id} cannot be rendered: ${e.message}` };
-    if (!(e instanceof HeaderInjectionError)) throw e;
-    await markFailed(deps.db, row.id, e.message);
-    deps.log.warn({ invitee: invitee.id, mailing: mailing.id }, `not sent: ${e.message}`);
-    return { outcome: 'failed' };
-  }
+  return { invitee };
 }
 
 /** Records the outcome of a transmission (undefined error: accepted by the server). */
-async function record(deps: FieldworkDeps, p: Prepared, definition: SurveyDefinition, error: unknown): Promise<'sent' | 'retried' | 'failed' | 'bounced'> {
+async function record(deps: FieldworkDeps, row: OutboxRow, invitee: InviteeRow, mail: OutgoingMail, definition: SurveyDefinition, error: unknown, now: Date): Promise<'sent' | 'retried' | 'failed' | 'bounced'> {
   const { db } = deps;
-  const now = deps.now();
   if (error === undefined) {
-    await markSent(db, p.row.id, now, p.mail.rendered.messageId);
+    await markSent(db, row.id, now, mail.rendered.messageId);
     return 'sent';
   }
   const reason = (error as Error).message?.slice(0, 500) ?? String(error);
   if (isPermanentFailure(error)) {
-    await markFailed(db, p.row.id, reason);
-    await markBounced(db, p.invitee.id, amsterdamDate(now));
-    deps.log.warn({ invitee: p.invitee.id, mailing: p.row.mailing_id }, 'permanently rejected: invitee marked bounced');
+    await markFailed(db, row.id, reason);
+    await markBounced(db, invitee.id, amsterdamDate(now));
+    deps.log.warn({ invitee: invitee.id, mailing: row.mailing_id }, 'permanently rejected: invitee marked bounced');
     return 'bounced';
   }
-  if (p.row.attempts >= definition.sending.maxAttempts) {
-    await markFailed(db, p.row.id, reason);
-    deps.log.warn({ invitee: p.invitee.id, mailing: p.row.mailing_id, attempts: p.row.attempts }, 'giving up after repeated temporary failures');
+  if (row.attempts >= definition.sending.maxAttempts) {
+    await markFailed(db, row.id, reason);
+    deps.log.warn({ invitee: invitee.id, mailing: row.mailing_id, attempts: row.attempts }, 'giving up after repeated temporary failures');
     return 'failed';
   }
-  await markRetry(db, p.row.id, new Date(now.getTime() + retryDelayMs(p.row.attempts)), reason);
+  await markRetry(db, row.id, new Date(now.getTime() + retryDelayMs(row.attempts)), reason);
   return 'retried';
 }

@@ -75,7 +75,7 @@ export async function findInviteeByToken(db: Db, secrets: Secrets, token: string
 }
 
 /** The invitee's code and token, for mails (needs the server secret). */
-export function revealInvitation(secrets: Secrets, invitee: InviteeRow): { code: string; token: string } {
+export function revealInvitation(secrets: Secrets, invitee: Pick<InviteeRow, 'id' | 'code_sealed' | 'token_sealed'>): { code: string; token: string } {
   const code = secrets.decrypt('code-storage', invitee.code_sealed);
   const token = secrets.decrypt('code-storage', invitee.token_sealed);
   if (!code || !token) throw new Error(`invitee ${invitee.id}: the invitation code cannot be read with this server secret`);

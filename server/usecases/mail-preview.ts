@@ -10,14 +10,16 @@ import type { SurveyRow } from '../db/surveys.ts';
 import type { PlannedMailing } from '../domain/survey/calendar.ts';
 import { composeMessage } from '../mail/mime.ts';
 import { previewArgs } from '../mail/preview.ts';
-import type { MailTemplates } from '../mail/render.ts';
+import type { MailTemplates, RenderedMail } from '../mail/render.ts';
 import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
-import { domainOf, planOf } from './fieldwork.ts';
+import { domainOf } from '../mail/compose.ts';
+import { planOf } from './fieldwork.ts';
 import { isEmailAddress } from '../domain/survey/addresses.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface MailPreview {
   mailing: PlannedMailing;
+  rendered: RenderedMail;
   mail: OutgoingMail;
 }
 
@@ -33,7 +35,7 @@ export function previewMailings(
   const domain = domainOf(definition.mail.from);
   return mailings.map((mailing) => {
     const rendered = templates.render({ ...previewArgs(definition, plan, mailing, { ...(options.invitee ? { invitee: options.invitee } : {}), publicUrl: options.publicUrl }), messageId: `<preview-${mailing.id}@${domain}>` });
-    return { mailing, mail: { rendered, message: composeMessage(rendered, options.now) } };
+    return { mailing, rendered, mail: { rendered, message: composeMessage(rendered, options.now) } };
   });
 }
 
@@ -44,10 +46,10 @@ export function previewMailings(
 export async function sendTestMail(transport: MailTransport, preview: MailPreview, address: string, now: Date): Promise<void> {
   if (!isEmailAddress(address)) throw new SurveyError(`"${address}" is not an email address`);
   const rendered = {
-    ...preview.mail.rendered,
+    ...preview.rendered,
     to: { name: '', address },
-    subject: `[Test] ${preview.mail.rendered.subject}`,
-    messageId: `<test-${randomBytes(9).toString('base64url')}@${domainOf(preview.mail.rendered.from)}>`,
+    subject: `[Test] ${preview.rendered.subject}`,
+    messageId: `<test-${randomBytes(9).toString('base64url')}@${domainOf(preview.rendered.from)}>`,
   };
   await transport.send({ rendered, message: composeMessage(rendered, now) });
 }

@@ -28,7 +28,8 @@ let server: TestServer;
 const sent: { to: string }[] = [];
 const transport: MailTransport = {
   description: 'memory',
-  async send(mail) {
+  async send(mail, finish) {
+    await finish;
     sent.push({ to: mail.rendered.to.address });
   },
   close: () => {},

@@ -306,7 +306,8 @@ describe('asking for the invitation again on the start page', () => {
   const memory: MailTransport & { to: string[] } = {
     to: [],
     description: 'memory',
-    async send(mail) {
+    async send(mail, finish) {
+      await finish;
       this.to.push(mail.rendered.to.address);
     },
     close: () => {},
