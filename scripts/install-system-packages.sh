@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests need beyond Node: GNU PSPP (the SPSS syntax export is loaded in it)
-# and Chromium (the browser tests drive /usr/bin/chromium with playwright-core; nothing is
-# downloaded by Playwright). Installs only what is missing; needs root (or sudo) the first time.
+# Debian packages the tests need beyond Node: GNU PSPP (the SPSS syntax export is loaded in it),
+# Chromium (the browser tests drive /usr/bin/chromium with playwright-core; nothing is
+# downloaded by Playwright) and OpenSSL (a certificate for the SMTP test server's TLS). Installs only what is missing; needs root (or sudo) the first time.
 set -euo pipefail
 
 missing=()
 command -v pspp >/dev/null 2>&1 || missing+=(pspp)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

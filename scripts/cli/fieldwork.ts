@@ -11,8 +11,6 @@ import { configFromEnvironment } from '../../server/environment.ts';
 import { ConfigError } from '../../server/config.ts';
 import { audienceBySample, countDue, mailingOf, outboxCounts } from '../../server/db/outbox.ts';
 import { closeDateText } from '../../server/domain/survey/dates.ts';
-import type { MailCompositor } from '../../server/mail/compose.ts';
-import { composeOnWorker } from '../../server/mail/compose-worker.ts';
 import { createMailer } from '../../server/mail/setup.ts';
 import { TemplateError } from '../../server/mail/render.ts';
 import { MailUnavailableError } from '../../server/mail/transport.ts';
@@ -334,7 +332,6 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
   const { transport, templates } = createMailer(ctx.config.mail!);
-  let worker: MailCompositor | undefined;
   // Ctrl-C (or SIGTERM) ends the run after the mail in flight; the rest stays queued. A second
   // Ctrl-C ends the process at once, which the outbox survives as it survives kill -9.
   const signal = stopSignal();
@@ -355,7 +352,6 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         secrets: ctx.secrets,
         transport,
         templates,
-        composeWorker: () => (worker ??= composeOnWorker(ctx.secrets, templates)),
         questionnaires: ctx.questionnaires,
         publicUrl: ctx.config.publicUrl,
         now: ctx.config.now,
@@ -392,7 +388,6 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     transport.close();
-    await worker?.close();
   }
 }
 

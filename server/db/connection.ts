@@ -7,12 +7,16 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
 import { migrationProvider } from '../../migrations/index.ts';
-import { groupCommitDialect } from './group-commit.ts';
+import { dialectOf, GroupCommitDriver, type GroupCommitOptions } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
-export async function openDatabase(path: string): Promise<Db> {
+/**
+ * `durability`: how a commit reaches the disk; by default the WAL is synced (walSync). A test
+ * holds it back to see what waits for the disk.
+ */
+export async function openDatabase(path: string, durability?: GroupCommitOptions): Promise<Db> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   const inMemory = path === ':memory:';
@@ -27,7 +31,9 @@ export async function openDatabase(path: string): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: groupCommitDialect(sqlite, inMemory ? {} : walSync(`${path}-wal`)) });
+  const driver = new GroupCommitDriver(sqlite, inMemory ? {} : (durability ?? walSync(`${path}-wal`)));
+  const db = new Kysely<Database>({ dialect: dialectOf(driver) });
+  drivers.set(db, driver);
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -35,6 +41,31 @@ export async function openDatabase(path: string): Promise<Db> {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return db;
+}
+
+const drivers = new WeakMap<Db, GroupCommitDriver>();
+const onCommit = new WeakMap<Db, Db>();
+
+/**
+ * The same database, whose writes are acknowledged once committed (every reader sees them, and a
+ * crash of the process no longer undoes them) rather than once on disk (when a crash of the
+ * machine no longer does either): for a writer that keeps track of durability itself, with
+ * synced(). The sender records each mail's outcome this way (fieldwork.ts says why).
+ */
+export function acknowledgedOnCommit(db: Db): Db {
+  const driver = drivers.get(db);
+  if (!driver) return db;
+  let view = onCommit.get(db);
+  if (!view) {
+    view = new Kysely<Database>({ dialect: dialectOf(driver.acknowledgingCommit()) });
+    onCommit.set(db, view);
+  }
+  return view;
+}
+
+/** Resolves once every write committed so far is on disk. */
+export function synced(db: Db): Promise<void> {
+  return drivers.get(db)?.synced() ?? Promise.resolve();
 }
 
 /**

@@ -51,19 +51,65 @@ class Mutex {
 
 const ABANDONED = 'the transaction was abandoned by SQLite after an earlier error';
 
-/** The shared transaction: open from the first write until its COMMIT. */
+/** The shared transaction: open from the first write until its COMMIT and the sync after it. */
 interface Batch {
+  /** COMMIT has run: every reader sees it, and a crash of the process no longer undoes it. */
   committed: Promise<void>;
-  resolve(): void;
+  /** On disk: a crash of the machine (power) no longer undoes it either. */
+  durable: Promise<void>;
+  /** Someone waits for `durable`: the sync after the COMMIT starts at once. */
+  wanted: boolean;
+  commit(): void;
+  sync(): void;
   reject(error: unknown): void;
 }
+
+function newBatch(): Batch {
+  const settle = () => {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Units await these; a failure nobody waits for must not end the process.
+    promise.catch(() => {});
+    return { promise, resolve, reject };
+  };
+  const committed = settle();
+  const durable = settle();
+  return {
+    committed: committed.promise,
+    durable: durable.promise,
+    wanted: false,
+    commit: committed.resolve,
+    sync: durable.resolve,
+    reject: (error) => {
+      committed.reject(error);
+      durable.reject(error);
+    },
+  };
+}
+
+/** When a unit is acknowledged: once on disk (every write, by default), or once committed. */
+type Acknowledgement = 'durable' | 'committed';
 
 /** What Kysely holds between acquireConnection and releaseConnection. */
 class Connection implements DatabaseConnection {
   held = true;
   inUnit = false;
 
-  constructor(readonly driver: GroupCommitDriver) {}
+  constructor(
+    readonly driver: GroupCommitDriver,
+    readonly acknowledged: Acknowledgement,
+  ) {}
+
+  /** What a unit of this connection waits for before it is acknowledged. */
+  acknowledgement(batch: Batch): Promise<void> {
+    if (this.acknowledged === 'committed') return batch.committed;
+    batch.wanted = true;
+    return batch.durable;
+  }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return this.driver.execute(this, query);
@@ -94,6 +140,7 @@ class GroupCommitDriver implements Driver {
   #batch: Batch | undefined;
   // Committed, waiting for the sync that makes them durable: the next one, or the one under way.
   #unsynced: Batch[] = [];
+  #lastCommitted: Batch | undefined;
   #syncing: Promise<void> | undefined;
   #syncFailed: Error | undefined;
 
@@ -105,9 +152,39 @@ class GroupCommitDriver implements Driver {
 
   async init(): Promise<void> {}
 
-  async acquireConnection(): Promise<DatabaseConnection> {
+  async acquireConnection(acknowledged: Acknowledgement = 'durable'): Promise<DatabaseConnection> {
     await this.#mutex.lock();
-    return new Connection(this);
+    return new Connection(this, acknowledged);
+  }
+
+  /**
+   * The same database and transactions, but units are acknowledged once committed, before the
+   * sync: for a caller that keeps track of durability itself (synced()).
+   */
+  acknowledgingCommit(): Driver {
+    return {
+      init: async () => {},
+      acquireConnection: () => this.acquireConnection('committed'),
+      beginTransaction: (c) => this.beginTransaction(c),
+      commitTransaction: (c) => this.commitTransaction(c),
+      rollbackTransaction: (c) => this.rollbackTransaction(c),
+      releaseConnection: (c) => this.releaseConnection(c),
+      // The database belongs to the driver this is a view of.
+      destroy: async () => {},
+    };
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk (rejects if the sync failed), syncing
+   * now if nobody asked for it yet.
+   */
+  synced(): Promise<void> {
+    if (this.#syncFailed) return Promise.reject(this.#syncFailed);
+    const last = this.#lastCommitted;
+    if (!last) return Promise.resolve();
+    last.wanted = true;
+    this.#startSync();
+    return last.durable;
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -128,7 +205,7 @@ class GroupCommitDriver implements Driver {
     this.statement('release unit').run();
     // Let the next unit in while this one waits for the shared commit.
     this.#release(c);
-    await batch.committed;
+    await c.acknowledgement(batch);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -142,7 +219,10 @@ class GroupCommitDriver implements Driver {
 
   async destroy(): Promise<void> {
     if (this.#batch) await this.#commit(this.#batch);
-    while (this.#syncing) await this.#syncing;
+    // What was acknowledged on commit goes to disk too before the database is closed.
+    for (const batch of this.#unsynced) batch.wanted = true;
+    this.#startSync();
+    while (this.#syncing) await this.#syncing.catch(() => {});
     this.#sqlite.close();
     this.#close?.();
   }
@@ -170,7 +250,7 @@ class GroupCommitDriver implements Driver {
     const batch = this.#join();
     const result = this.#run<R>(statement, query.parameters);
     this.#release(c);
-    await batch.committed;
+    await c.acknowledgement(batch);
     return result;
   }
 
@@ -192,15 +272,7 @@ class GroupCommitDriver implements Driver {
     // IMMEDIATE: take the write lock now, so another process cannot write between this
     // transaction's first read and its first write.
     this.statement('begin immediate').run();
-    let resolve!: () => void;
-    let reject!: (error: unknown) => void;
-    const committed = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Every unit awaits this promise; a failure nobody waits for must not end the process.
-    committed.catch(() => {});
-    const batch: Batch = { committed, resolve, reject };
+    const batch = newBatch();
     this.#batch = batch;
     setImmediate(() => void this.#commit(batch));
     return batch;
@@ -214,10 +286,14 @@ class GroupCommitDriver implements Driver {
       this.#batch = undefined;
       try {
         this.statement('commit').run();
-        if (!this.#sync) batch.resolve();
+        batch.commit();
+        this.#lastCommitted = batch;
+        if (!this.#sync) batch.sync();
         else {
           this.#unsynced.push(batch);
-          this.#syncing ??= this.#syncUnsynced();
+          // Synced once someone waits for it; a commit acknowledged as committed (the sender's
+          // records) is synced along with the next one that is waited for, or when synced() asks.
+          this.#startSync();
         }
       } catch (error) {
         batch.reject(error);
@@ -232,9 +308,15 @@ class GroupCommitDriver implements Driver {
     }
   }
 
-  /** Syncs until every committed batch is durable, and tells their units. */
+  /** Starts syncing, unless a sync is under way (it goes on while anyone waits) or nobody waits. */
+  #startSync(): void {
+    if (this.#syncing || !this.#unsynced.some((b) => b.wanted)) return;
+    this.#syncing = this.#syncUnsynced();
+  }
+
+  /** Syncs until every committed batch that is waited for is durable, and tells their units. */
   async #syncUnsynced(): Promise<void> {
-    while (this.#unsynced.length > 0) {
+    while (this.#unsynced.some((b) => b.wanted)) {
       // A sync covers every COMMIT made before it starts.
       const batches = this.#unsynced;
       this.#unsynced = [];
@@ -242,7 +324,7 @@ class GroupCommitDriver implements Driver {
         // Awaited before anything else, also after a failure: #syncing is only cleared below,
         // after the caller has set it.
         await (this.#syncFailed ? Promise.reject(this.#syncFailed) : Promise.resolve().then(this.#sync));
-        for (const batch of batches) batch.resolve();
+        for (const batch of batches) batch.sync();
       } catch (error) {
         this.#syncFailed ??= new Error(`the database could not be synced to disk; restart the process: ${(error as Error).message}`, { cause: error });
         for (const batch of batches) batch.reject(this.#syncFailed);
@@ -263,11 +345,18 @@ class GroupCommitDriver implements Driver {
   }
 }
 
-/** Kysely's SQLite dialect with the group-commit driver. */
+export { GroupCommitDriver };
+
+/** Kysely's SQLite dialect with a group-commit driver on `sqlite`. */
 export function groupCommitDialect(sqlite: SQLite.Database, options: GroupCommitOptions = {}): Dialect {
+  return dialectOf(new GroupCommitDriver(sqlite, options));
+}
+
+/** Kysely's SQLite dialect with this driver (a GroupCommitDriver, or a view of one). */
+export function dialectOf(driver: Driver): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new GroupCommitDriver(sqlite, options),
+    createDriver: () => driver,
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };

@@ -55,12 +55,6 @@ export async function getInvitee(db: Db, id: number): Promise<InviteeRow | undef
   return (await byId(db, { id })).rows[0];
 }
 
-// The sender's check before each mail, in one lookup: the invitee, and whether their survey was
-// closed in the meantime (by `survey close`, while a long batch was running).
-const forSending = prepared((db, v: { id: number }) =>
-  db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').selectAll('i').select('s.closed_at as survey_closed_at').where('i.id', '=', v.id),
-);
-
 /** What the sender composes mails from, for the invitees of a claimed batch, by id. */
 export async function inviteesForMail(db: Db, ids: number[]): Promise<Map<number, InviteeForMail>> {
   if (ids.length === 0) return new Map();
@@ -70,7 +64,15 @@ export async function inviteesForMail(db: Db, ids: number[]): Promise<Map<number
 
 export type InviteeForMail = Pick<InviteeRow, 'id' | 'name' | 'salutation' | 'organisation' | 'email' | 'code_sealed' | 'token_sealed'>;
 
-export async function getInviteeForSending(db: Db, id: number): Promise<(InviteeRow & { survey_closed_at: string | null }) | undefined> {
+// The sender's check before each mail, in one lookup: the invitee's state and address, and
+// whether their survey was closed in the meantime (by `survey close`, while a long batch ran).
+const forSending = prepared((db, v: { id: number }) =>
+  db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').select(['i.id', 'i.state', 'i.email', 's.closed_at as survey_closed_at']).where('i.id', '=', v.id),
+);
+
+export type InviteeForSending = Pick<InviteeRow, 'id' | 'state' | 'email'> & { survey_closed_at: string | null };
+
+export async function getInviteeForSending(db: Db, id: number): Promise<InviteeForSending | undefined> {
   return (await forSending(db, { id })).rows[0];
 }
 

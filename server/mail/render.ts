@@ -103,7 +103,7 @@ export class MailTemplates {
   /** The partials' sources by part: [name, source]. */
   private readonly partials: Record<'html' | 'txt', [string, string][]> = { html: [], txt: [] };
 
-  constructor(readonly dir: string) {
+  constructor(private readonly dir: string) {
     const emailDir = join(dir, 'email');
     for (const file of readdirSync(emailDir).filter((f) => f.startsWith('_') && !f.startsWith('_layout'))) {
       const [name, kind] = file.slice(1).split('.') as [string, string];

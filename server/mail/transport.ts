@@ -1,13 +1,13 @@
-// Where mail goes: an SMTP server (SMTP_URL, through nodemailer's SMTP connection), or, on the
-// embedded default, .eml files in a folder, so the demo shows exactly what would have been sent.
-// Both send the message composed in mime.ts.
+// Where mail goes: an SMTP server (SMTP_URL, through the SMTP session of smtp-client.ts), or, on
+// the embedded default, .eml files in a folder, so the demo shows exactly what would have been
+// sent. Both send the message composed in mime.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type { ConnectionOptions } from 'node:tls';
 import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
+import { SmtpSession, type SmtpOptions } from './smtp-client.ts';
 
 /** A mail ready to go: the message, and what it says of itself (for the outbox, logs and tests). */
 export interface OutgoingMail {
@@ -50,94 +50,111 @@ function isAboutThisMail(error: unknown): boolean {
 }
 
 /**
- * SMTP over one connection, kept open between mails (mail goes out one at a time: at most one
- * in flight). smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@
- * for authentication, ?requireTLS=true or ?ignoreTLS=true.
+ * SMTP over one connection, kept open between mails (smtp-client.ts: a mail given while the one
+ * before is under way has its envelope sent right behind that one's end, and its own end waits
+ * for its `finish`, so at most one mail is ever taken and not yet recorded).
+ * smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@ for
+ * authentication, ?requireTLS=true or ?ignoreTLS=true. `tls`: extra TLS options (a CA).
  */
-export function smtpTransport(url: string): MailTransport {
+export function smtpTransport(url: string, extra: { tls?: ConnectionOptions } = {}): MailTransport {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
-  const options: SMTPConnection.Options = {
+  const options: SmtpOptions = {
     host: u.hostname,
     port: Number(u.port || (secure ? 465 : 25)),
     secure,
     ignoreTLS: u.searchParams.get('ignoreTLS') === 'true',
     requireTLS: u.searchParams.get('requireTLS') === 'true',
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
+    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+    ...(extra.tls ? { tls: extra.tls } : {}),
   };
-  const auth = u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined;
-  let connection: Promise<SMTPConnection> | undefined;
-  const drop = () => {
-    const current = connection;
-    connection = undefined;
-    void current?.then((c) => c.close()).catch(() => {});
+  // Mails in the order they were given: the end of each may wait for the outcome of the one
+  // before, so they are handed to a connection in that order, also again after it failed.
+  interface Job {
+    seq: number;
+    mail: OutgoingMail;
+    finish: Promise<unknown>;
+    /** Set once `finish` has failed: the reason to report, whatever else went wrong. */
+    abandoned?: { reason: unknown };
+    retried: boolean;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }
+  let seq = 0;
+  const waiting: Job[] = [];
+  let session: SmtpSession | undefined;
+  let opening = false;
+
+  const fail = (job: Job, error: unknown) => {
+    // Reported once `finish` has settled: if it failed, that is the reason (the mail was abandoned).
+    void job.finish.then(
+      () => job.reject(error),
+      (reason: unknown) => job.reject(reason),
+    );
   };
-  const connect = (): Promise<SMTPConnection> => {
-    connection ??= new Promise<SMTPConnection>((resolve, reject) => {
-      const c = new SMTPConnection(options);
-      c.once('error', (e: Error) => {
-        connection = undefined;
-        reject(e);
-      });
-      // The server may close an idle connection; the next mail opens a new one.
-      c.once('end', () => {
-        connection = undefined;
-      });
-      c.connect(() => {
-        if (!auth) return resolve(c);
-        c.login(auth, (e) => {
-          if (!e) return resolve(c);
-          // Refused: the connection is of no use, and would stay open.
-          c.close();
-          reject(e);
-        });
-      });
-    });
-    return connection;
+  const settle = (job: Job, on: SmtpSession, error: unknown) => {
+    if (error === undefined) return job.resolve();
+    if (job.abandoned) return job.reject(job.abandoned.reason);
+    if (isAboutThisMail(error)) return fail(job, error);
+    if (session === on && !on.usable) session = undefined;
+    // Not this mail's fault: the connection failed (the server ended it, often with a 421 after
+    // its limit of mails per connection, or another mail was abandoned on it). Once more, on a
+    // new connection, in line, if this one had carried mail before (a fresh one that fails at
+    // once will fail again); for a mail abandoned beside it, without counting.
+    const beside = (error as { command?: string }).command === 'ABANDONED';
+    if (beside || (!job.retried && on.taken > 0)) {
+      if (!beside) job.retried = true;
+      const before = waiting.findIndex((j) => j.seq > job.seq);
+      waiting.splice(before < 0 ? waiting.length : before, 0, job);
+      return pump();
+    }
+    fail(job, new MailUnavailableError(`SMTP server ${u.host}: ${(error as Error).message}`, { cause: error }));
+  };
+  const pump = () => {
+    if (waiting.length === 0 || opening) return;
+    if (!session?.usable) {
+      // Closed since the last mail (the server ends an idle connection), or not yet open.
+      opening = true;
+      SmtpSession.open(options).then(
+        (opened) => {
+          opening = false;
+          session = opened;
+          pump();
+        },
+        (e: unknown) => {
+          opening = false;
+          for (const job of waiting.splice(0)) fail(job, new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e }));
+        },
+      );
+      return;
+    }
+    const on = session;
+    for (const job of waiting.splice(0)) {
+      if (job.abandoned) {
+        job.reject(job.abandoned.reason);
+        continue;
+      }
+      on.send(job.mail.message.envelope, job.mail.message.raw, job.finish).then(
+        () => settle(job, on, undefined),
+        (e: unknown) => settle(job, on, e ?? new Error('send failed')),
+      );
+    }
   };
   return {
     description: `SMTP ${u.host}`,
-    async send({ message }, finish) {
-      for (let fresh = false; ; fresh = true) {
-        const reused = connection !== undefined;
-        try {
-          const c = await connect();
-          const body = finish ? endingWhen(message.raw, finish) : message.raw;
-          // A copy: nodemailer notes a refusal on the envelope it is given, and a second try on
-          // the same object fails with the first one's error.
-          await new Promise<void>((resolve, reject) => c.send({ ...message.envelope }, body, (e) => (e ? reject(e) : resolve())));
-          return;
-        } catch (e) {
-          // After a refusal, a broken connection or an abandoned mail, start the next mail on a
-          // fresh connection (closing this one mid-message is what abandons it).
-          drop();
-          // Abandoned because `finish` failed: that is the reason to report.
-          if (finish) await finish;
-          if (isAboutThisMail(e)) throw e;
-          // A kept-open connection the server has since given up (idle too long, or its limit of
-          // mails per connection, often a 421): once more, on a new one.
-          if (reused && !fresh) continue;
-          throw new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e });
-        }
-      }
+    send(mail, finish = Promise.resolve()) {
+      return new Promise<void>((resolve, reject) => {
+        const job: Job = { seq: seq++, mail, finish, retried: false, resolve, reject };
+        finish.catch((reason: unknown) => (job.abandoned = { reason }));
+        waiting.push(job);
+        pump();
+      });
     },
-    close: drop,
+    close: () => {
+      session?.close();
+      session = undefined;
+    },
   };
-}
-
-/** The message as a stream that ends only once `finish` resolves, and fails if it rejects. */
-function endingWhen(raw: Buffer, finish: Promise<unknown>): Readable {
-  const stream = new PassThrough();
-  stream.write(raw);
-  finish.then(
-    () => {
-      if (!stream.destroyed) stream.end();
-    },
-    (e: unknown) => stream.destroy(e instanceof Error ? e : new Error(String(e))),
-  );
-  return stream;
 }
 
 export function fileTransport(dir: string): MailTransport {

@@ -2,8 +2,6 @@
 // queues due mailings and sends what is due. Runs never overlap; closing the app ends the current
 // run after the mail in flight (the rest stays queued) and closes the transport.
 import fp from 'fastify-plugin';
-import type { MailCompositor } from '../mail/compose.ts';
-import { composeOnWorker } from '../mail/compose-worker.ts';
 import { createMailer } from '../mail/setup.ts';
 import { runFieldwork } from '../usecases/fieldwork.ts';
 import { stopSignal } from '../usecases/stop-signal.ts';
@@ -12,8 +10,6 @@ export default fp(async (app) => {
   const mail = app.config.mail;
   if (!mail || mail.senderIntervalMs <= 0) return;
   const { transport, templates } = createMailer(mail);
-  // For large runs at a high rate; started on first use, kept between runs (idle, it holds nothing).
-  let worker: MailCompositor | undefined;
   let running: Promise<unknown> | undefined;
   // Pauses between mails (a minute each at 1 mail a minute) are cut short when the app closes.
   const stop = stopSignal();
@@ -29,7 +25,6 @@ export default fp(async (app) => {
       secrets: app.secrets,
       transport,
       templates,
-      composeWorker: () => (worker ??= composeOnWorker(app.secrets, templates)),
       questionnaires: app.questionnaires,
       publicUrl: app.config.publicUrl,
       now: app.config.now,
@@ -75,6 +70,5 @@ export default fp(async (app) => {
     stop.stop();
     await running;
     transport.close();
-    await worker?.close();
   });
 });

@@ -3,13 +3,13 @@
 // again at the moment it is sent (survey still open, invitee still eligible), sent outside any
 // transaction, and its outcome recorded.
 
-import type { Db } from '../db/connection.ts';
-import { getInviteeForSending, inviteesForMail, markBounced, type InviteeRow } from '../db/invitees.ts';
+import { acknowledgedOnCommit, synced, type Db } from '../db/connection.ts';
+import { getInviteeForSending, inviteesForMail, markBounced, type InviteeForSending } from '../db/invitees.ts';
 import { claimDue, countDue, ELIGIBLE, enqueueMailing, mailingOf, markFailed, markRetry, markSent, markSkipped, releaseStaleClaims, releaseUnsent, type OutboxRow } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../domain/survey/calendar.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
-import { composeHere, type Composition, type MailCompositor, type MailRun } from '../mail/compose.ts';
+import { composeMail, type Composition, type MailRun, type MailToCompose } from '../mail/compose.ts';
 import type { MailTemplates } from '../mail/render.ts';
 import { isPermanentFailure, MailUnavailableError, type MailTransport, type OutgoingMail } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
@@ -28,11 +28,6 @@ export interface FieldworkDeps {
   secrets: Secrets;
   transport: MailTransport;
   templates: MailTemplates;
-  /**
-   * A compositor on a worker thread, for large runs at a high rate (see WORKER_FROM_RATE): made on
-   * first use, and owned (closed) by the caller.
-   */
-  composeWorker?: () => MailCompositor;
   questionnaires: QuestionnaireRegistry;
   publicUrl: string;
   now: () => Date;
@@ -72,14 +67,17 @@ export function planOf(survey: SurveyRow): { definition: SurveyDefinition; plan:
   return { definition, plan: planned.plan };
 }
 
+/**
+ * How many mails' outcomes may be committed and not yet on disk before the sender waits: what a
+ * crash of the machine itself (a power failure) may send a second time, besides the mail in
+ * flight; about 15 ms of sending at full speed. (Waiting for the disk after every mail, or every
+ * second one, held sending to 0.3-0.4 of the SMTP server's pace; after 8, 0.52-0.54; after 32,
+ * 0.62-0.66: scripts/bench/fieldwork.ts, alternating runs.)
+ */
+export const UNSYNCED_OUTCOMES = 32;
+
 /** Rows claimed per statement at most; all of them are sent in this run (or released after a crash). */
 const CLAIM_BATCH = 50;
-/**
- * From this rate on (100 mails a second), a large run composes its mails on a worker thread:
- * below it, composing (0.1-0.2 ms a mail) takes the sender's thread a few percent of its time,
- * and starting a worker is not worth it.
- */
-const WORKER_FROM_RATE = 6_000;
 
 /** Backoff for temporary failures: 1, 2, 4, … minutes, at most 6 hours. */
 export function retryDelayMs(attempts: number): number {
@@ -95,7 +93,7 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     report.resent = released.length;
     log.warn(
       { outbox: released.map((r) => r.id) },
-      `${released.length} mails were claimed by a sender that stopped; they are sent now. At most one of them was being transmitted when it stopped: that one may have gone out and may arrive twice`,
+      `${released.length} mails were claimed by a sender that stopped; they are sent now. At most one of them was being transmitted when it stopped (after a crash of the machine itself, such as a power failure, at most ${UNSYNCED_OUTCOMES + 1}): that one may have gone out and may arrive twice`,
     );
   }
 
@@ -151,19 +149,21 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
 /** A claimed row with its mail, composed ahead (undefined: its invitee no longer exists). */
 type Claimed = { row: OutboxRow; composition: Composition | undefined };
 
-/**
- * A mail given to the transport, whose end waits for the check just before it goes out: the
- * invitee as read then, or why it must not go out after all.
- */
-type Started = { row: OutboxRow; mail: OutgoingMail; checked: Promise<InviteeRow | NotSent>; transmission: Promise<unknown> };
+/** A mail given to the transport, whose end waits for the record of the one before and its own check. */
+interface Started {
+  row: OutboxRow;
+  mail: OutgoingMail;
+  /** The invitee as read just before the end, or why the mail must not go out after all. */
+  checked: Promise<InviteeForSending | NotSent>;
+  transmission: Promise<unknown>;
+  /** This mail's outcome written (committed), or nothing to write: what the mail behind it waits for. */
+  recorded: Promise<void>;
+  written: (outcome: Promise<void>) => void;
+}
 
 /** Why a started mail was abandoned before its end (check() recorded why, if it was skipped or failed). */
 class NotSent extends Error {
-  constructor(
-    readonly outcome: 'skipped' | 'failed' | 'readdressed',
-    /** For 'readdressed': the invitee as it is now, to compose the mail again for. */
-    readonly invitee?: InviteeRow,
-  ) {
+  constructor(readonly outcome: 'skipped' | 'failed' | 'readdressed' | 'stopped') {
     super(`not sent: ${outcome}`);
   }
 }
@@ -174,32 +174,30 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   const interval = 60_000 / ratePerMinute;
   const batchSize = claimBatch(ratePerMinute);
   const run: MailRun = { surveyId: survey.id, definition: planned.definition, mailings: planned.plan.mailings, closesAt: planned.plan.closesAt, publicUrl: deps.publicUrl };
-  const here = composeHere(deps.secrets, deps.templates);
-  let worker: MailCompositor | undefined;
+  const compose = (item: MailToCompose) => composeMail(deps.secrets, deps.templates, run, item, deps.now());
   let claimed = 0;
   let frozen = survey.frozen_at !== null;
   let lastStart = -Infinity;
 
-  // Whether to go on with the next mail: not when the window has closed or the process stops.
-  const goOn = () => !deps.stopping?.() && deps.now() < windowClosesAt && !report.unrenderable[survey.id];
-  // The next batch: claimed, its invitees read (one statement each), and its mails composed,
-  // while the batch before goes out. A full batch at a high rate has the rest composed on a worker
-  // thread, once that has started (until then, and for smaller runs, here).
+  // Whether to go on with the next mail: not when the window has closed, the process stops, or
+  // this run ends (below, in its finally).
+  let ended = false;
+  const goOn = () => !ended && !deps.stopping?.() && deps.now() < windowClosesAt && !report.unrenderable[survey.id];
+  // The next batch: claimed, its invitees read (one statement each) and its mails composed, while
+  // the last mail of the batch before is on the wire. (All of a batch at once: composing each
+  // mail in the pauses while the server reads the one before cost more, 0.45 of the server's pace
+  // against 0.55-0.6.)
   const claimNext = async (): Promise<Claimed[]> => {
     if (!goOn() || claimed >= budget) return [];
     const rows = await claimDue(db, deps.now(), survey.id, Math.min(batchSize, budget - claimed));
     claimed += rows.length;
     if (rows.length === 0) return [];
-    if (rows.length === CLAIM_BATCH && ratePerMinute >= WORKER_FROM_RATE && deps.composeWorker) worker ??= deps.composeWorker();
     try {
       const invitees = await inviteesForMail(db, rows.map((r) => r.invitee_id));
-      const items = rows.flatMap((row) => {
+      return rows.map((row) => {
         const invitee = invitees.get(row.invitee_id);
-        return invitee ? [{ row, item: { outboxMailingId: row.mailing_id, invitee } }] : [];
+        return { row, composition: invitee && compose({ outboxMailingId: row.mailing_id, invitee }) };
       });
-      const compositions = await (worker?.ready ? worker : here).compose(run, items.map((i) => i.item), deps.now());
-      const byRow = new Map(items.map(({ row }, i) => [row.id, compositions[i]]));
-      return rows.map((row) => ({ row, composition: byRow.get(row.id) }));
     } catch (e) {
       await releaseUnsent(db, rows.map((r) => r.id));
       claimed -= rows.length;
@@ -239,12 +237,12 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     }
   };
 
-  // Starts the next mail: the transport sends all of it but its end at once, and the end (when
-  // the server takes it) only once the outcome of the mail before is written (`before`) and this
-  // one is checked again, now: who responded or was marked, or a survey closed (survey close,
-  // from another process) since the mail was composed, gets no mail. The checks and the
-  // records run while the server reads the mail, not between two mails.
-  const start = async (before: Promise<void>): Promise<Started | undefined> => {
+  // Starts the next mail while the one before (`previous`) is still on the wire: with PIPELINING
+  // its envelope leaves right behind that one's end. Its own end (when the server takes it) waits
+  // for the record of the mail before (at most one mail in flight) and for a check made just
+  // then: who responded or was marked, or a survey closed (survey close, from another process)
+  // since the mail was composed, gets no mail, nor does anyone once the run is to stop.
+  const start = async (previous: Started | undefined): Promise<Started | undefined> => {
     if (!goOn()) return undefined;
     const next = await nextMail();
     if (!next) return undefined;
@@ -255,73 +253,108 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     if (wait > 0) await deps.sleep(wait);
     if (!goOn()) return undefined;
     batch.shift();
-    let toCheck!: (checked: Promise<InviteeRow | NotSent>) => void;
-    const checked = new Promise<InviteeRow | NotSent>((resolve) => (toCheck = resolve));
-    lastStart = performance.now();
-    const end = Promise.all([before, checked.then((c) => (c instanceof NotSent ? Promise.reject(c) : c))]);
-    // Handled below, through `checked` and `recorded`, whether or not the transport waits for it.
+    let written!: (p: Promise<void>) => void;
+    const recorded = new Promise<void>((resolve) => (written = resolve));
+    // Awaited through the mail behind it, or at the end of the run.
+    recorded.catch(() => {});
+    const checked = (previous?.recorded ?? Promise.resolve()).then(async () => {
+      if (!goOn()) return new NotSent('stopped');
+      const c = await check(deps, next.row, survey, planned);
+      if ('outcome' in c) return new NotSent(c.outcome);
+      // Composed before an address correction (survey address): composed again, and sent next.
+      if (c.invitee.email !== next.mail.rendered.to.address) return new NotSent('readdressed');
+      return c.invitee;
+    });
+    const end = checked.then((c) => (c instanceof NotSent ? Promise.reject(c) : c));
+    // Handled below, through `checked`, whether or not the transport waits for it.
     end.catch(() => {});
+    lastStart = performance.now();
     const transmission = deps.transport.send(next.mail, end).then(
       () => undefined,
       (e: unknown) => e ?? new Error('send failed'),
     );
-    toCheck(
-      check(deps, next.row, survey, planned).then((c) => {
-        if ('outcome' in c) return new NotSent(c.outcome);
-        // Composed before an address correction (survey address): composed again, and sent next.
-        if (c.invitee.email !== next.mail.rendered.to.address) return new NotSent('readdressed', c.invitee);
-        return c.invitee;
-      }),
-    );
-    return { ...next, checked, transmission };
+    return { ...next, checked, transmission, recorded, written };
   };
 
-  // The outcome of the mail before, on its way to disk while the current one is transmitted.
-  let recorded: Promise<void> = Promise.resolve();
+  // Outcomes are acknowledged once committed: that is what lets the server take the next mail
+  // (a crash of the process repeats at most the mail in flight). Their sync to disk runs behind,
+  // UNSYNCED_OUTCOMES mails at most (a crash of the machine repeats at most those).
+  const outcomes = acknowledgedOnCommit(db);
+  let unsynced = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  const backInLine = (mail: Started) => batch.unshift({ row: mail.row, composition: { mail: mail.mail } });
+  // The mail on the wire, and the one started behind it.
+  let onWire: Started | undefined;
+  let following: Promise<Started | undefined> | undefined;
+  let lastRecorded: Promise<void> = Promise.resolve();
   try {
-    let onWire = await start(recorded);
+    onWire = await start(undefined);
     while (onWire) {
-      const { row, mail, transmission } = onWire;
-      const error = await transmission;
-      const done = deps.now();
+      const current = onWire;
+      // Started now when it may go at once (the rate does not ask for a pause), else once this
+      // one is done: a pause begins with the outcome of the mail before it.
+      if (lastStart + interval - performance.now() <= 0) {
+        following = start(current);
+        following.catch(() => {});
+      }
+      const error = await current.transmission;
+      const takenAt = deps.now();
       // If the outcome before could not be written (the database failed), or the check could not
       // read, this mail was abandoned unfinished, and the run ends with that failure.
-      await recorded;
-      const checked = await onWire.checked;
-      if (error instanceof MailUnavailableError) {
+      const checked = await current.checked;
+      if (checked instanceof NotSent) {
+        if (checked.outcome === 'skipped' || checked.outcome === 'failed') report[checked.outcome]++;
+        else if (checked.outcome === 'readdressed') {
+          const invitee = (await inviteesForMail(db, [current.row.invitee_id])).get(current.row.invitee_id);
+          batch.unshift({ row: current.row, composition: invitee && compose({ outboxMailingId: current.row.mailing_id, invitee }) });
+        }
+        // Stopped: back in line.
+        else backInLine(current);
+        current.written(Promise.resolve());
+      } else if (error instanceof MailUnavailableError) {
         // Not this mail's fault, and not an attempt: it goes back in line with the rest.
         report.unavailable = error.message;
-        batch.unshift({ row, composition: undefined });
+        backInLine(current);
         break;
+      } else {
+        // The outcome of this mail is known: it is written while the next mail is on the wire.
+        current.written(
+          (async () => {
+            const outcome = await record(deps, outcomes, current.row, checked, current.mail, planned.definition, error, takenAt);
+            report[outcome]++;
+            if (outcome === 'sent' && !frozen) {
+              // From the first mail on, the questionnaire version of the survey is fixed.
+              frozen = true;
+              await outcomes.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
+            }
+            // Every half window a sync is asked for, and the one asked for before must be done.
+            if (++unsynced === UNSYNCED_OUTCOMES / 2) {
+              unsynced = 0;
+              const before = syncing;
+              syncing = synced(db);
+              syncing.catch(() => {});
+              await before;
+            }
+          })(),
+        );
+        lastRecorded = current.recorded;
       }
-      if (checked instanceof NotSent) {
-        if (checked.outcome !== 'readdressed') report[checked.outcome]++;
-        else batch.unshift({ row, composition: (await here.compose(run, [{ outboxMailingId: row.mailing_id, invitee: checked.invitee! }], deps.now()))[0] });
-        onWire = await start(recorded);
-        continue;
-      }
-      // The outcome of this mail is known; the next one goes on the wire while it is written,
-      // and its end waits for that record (at most one mail in flight).
-      let written!: (p: Promise<void>) => void;
-      const startNext = start(new Promise<void>((resolve) => (written = resolve)));
-      recorded = (async () => {
-        const outcome = await record(deps, row, checked, mail, planned.definition, error, done);
-        report[outcome]++;
-        if (outcome === 'sent' && !frozen) {
-          // From the first mail on, the questionnaire version of the survey is fixed.
-          frozen = true;
-          await db.updateTable('surveys').set({ frozen_at: deps.now().toISOString() }).where('id', '=', survey.id).where('frozen_at', 'is', null).execute();
-        }
-      })();
-      // Awaited with the next mail; a failure before then is not an unhandled rejection.
-      recorded.catch(() => {});
-      written(recorded);
-      onWire = await startNext;
+      onWire = await (following ?? start(current));
+      following = undefined;
     }
-    await recorded;
+    await lastRecorded;
+    await synced(db);
   } finally {
-    await recorded.catch(() => {});
-    // Whatever was claimed and not transmitted goes back in line, also when the run fails.
+    // Whatever was claimed and not transmitted goes back in line, also when the run fails: the
+    // mail started behind the last one too, abandoned before its end.
+    ended = true;
+    onWire?.written(Promise.reject(new NotSent('stopped')));
+    const behind = await following?.catch(() => undefined);
+    if (behind) {
+      await behind.transmission;
+      backInLine(behind);
+    }
+    await lastRecorded.catch(() => {});
     const left = [...batch, ...(ahead ? await ahead.catch(() => []) : [])];
     await releaseUnsent(db, left.map((c) => c.row.id));
     claimed -= left.length;
@@ -342,7 +375,7 @@ function claimBatch(ratePerMinute: number): number {
  * Whether a claimed row may still go out now (the invitee still eligible, the survey not closed,
  * also not by `survey close` in the meantime); if not, records why.
  */
-async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeRow } | { outcome: 'skipped' | 'failed' }> {
+async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, planned: ReturnType<typeof planOf>): Promise<{ invitee: InviteeForSending } | { outcome: 'skipped' | 'failed' }> {
   const { db } = deps;
   const invitee = await getInviteeForSending(db, row.invitee_id);
   // A copy sent again at the invitee's request (survey resend) is its mailing's mail.
@@ -364,9 +397,8 @@ async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, pla
   return { invitee };
 }
 
-/** Records the outcome of a transmission (undefined error: accepted by the server). */
-async function record(deps: FieldworkDeps, row: OutboxRow, invitee: InviteeRow, mail: OutgoingMail, definition: SurveyDefinition, error: unknown, now: Date): Promise<'sent' | 'retried' | 'failed' | 'bounced'> {
-  const { db } = deps;
+/** Records the outcome of a transmission (undefined error: accepted by the server) in `db`. */
+async function record(deps: FieldworkDeps, db: Db, row: OutboxRow, invitee: InviteeForSending, mail: OutgoingMail, definition: SurveyDefinition, error: unknown, now: Date): Promise<'sent' | 'retried' | 'failed' | 'bounced'> {
   if (error === undefined) {
     await markSent(db, row.id, now, mail.rendered.messageId);
     return 'sent';

@@ -7,7 +7,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { walSync } from '../../server/db/connection.ts';
-import { groupCommitDialect, type GroupCommitOptions } from '../../server/db/group-commit.ts';
+import { dialectOf, groupCommitDialect, GroupCommitDriver, type GroupCommitOptions } from '../../server/db/group-commit.ts';
 
 interface Schema {
   t: { id: Generated<number>; value: string };
@@ -142,5 +142,38 @@ describe('group commit', () => {
     failing = false;
     await expect(insert('after')).rejects.toThrow(/could not be synced to disk; restart the process/);
     await expect(db.insertInto('t').values({ value: 'alone' }).execute()).rejects.toThrow(/restart the process/);
+  });
+
+  it('acknowledges a writer on commit when it asks so, syncs only once someone waits for the disk, and synced() says when', async () => {
+    await db.destroy();
+    const sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.exec('create table if not exists t (id integer primary key, value text not null unique)');
+    const wal = walSync(`${path}-wal`);
+    const syncs: (() => void)[] = [];
+    const driver = new GroupCommitDriver(sqlite, { sync: () => new Promise<void>((resolve) => syncs.push(() => void wal.sync().then(resolve))), close: wal.close });
+    db = new Kysely<Schema>({ dialect: dialectOf(driver) });
+    const onCommit = new Kysely<Schema>({ dialect: dialectOf(driver.acknowledgingCommit()) });
+    // Acknowledged once committed (another connection sees it), and no sync was started for it.
+    await onCommit.insertInto('t').values({ value: 'a' }).execute();
+    await onCommit.transaction().execute((trx) => trx.insertInto('t').values({ value: 'b' }).execute());
+    expect(committed()).toEqual(['a', 'b']);
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(0);
+    // Asking when it is on disk starts the sync.
+    let onDisk = false;
+    const synced = driver.synced().then(() => (onDisk = true));
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(1);
+    expect(onDisk).toBe(false);
+    syncs[0]!();
+    await synced;
+    // A write acknowledged on disk starts its sync itself.
+    const durable = insert('c');
+    while (syncs.length < 2) await new Promise((r) => setImmediate(r));
+    syncs[1]!();
+    await durable;
+    await onCommit.destroy();
   });
 });

@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openDatabase, walSync } from '../../server/db/connection.ts';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
@@ -10,6 +11,7 @@ import { getSurvey } from '../../server/db/surveys.ts';
 import { MailTemplates } from '../../server/mail/render.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { TEMPLATES_DIR } from '../../server/usecases/surveys.ts';
+import { UNSYNCED_OUTCOMES } from '../../server/usecases/fieldwork.ts';
 import { formatCode, testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
@@ -284,6 +286,38 @@ describe('invitations through SMTP', () => {
       expect(smtp.received).toHaveLength(5);
     } finally {
       committed.close();
+      await onDisk.close();
+    }
+  });
+
+  it('lets mail go on while outcomes wait for the disk, but no more than UNSYNCED_OUTCOMES (what a power failure may repeat)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'unsynced-')), 'db.sqlite');
+    const onDisk = await testServer({ start: new Date('2024-06-03T09:00:00+02:00'), databasePath: path });
+    const many = Array.from({ length: 50 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+    await onDisk.survey('owb-2024', many, { calendar, extra: { sending: { ratePerMinute: 1_000_000 } } });
+    // The sender's own connection, whose syncs to disk are held back from the first mail on.
+    let held = false;
+    let released = false;
+    const holding: (() => void)[] = [];
+    const wal = walSync(`${path}-wal`);
+    const senderDb = await openDatabase(path, { sync: () => (held ? new Promise<void>((r) => holding.push(r)).then(wal.sync) : wal.sync()), close: wal.close });
+    smtp.beforeAccept = () => void (held = !released);
+    const sender = fieldwork(onDisk, transport);
+    sender.deps.db = senderDb;
+    try {
+      const run = sender.run();
+      await vi.waitFor(() => expect(smtp.received).toHaveLength(UNSYNCED_OUTCOMES), { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      // The outcomes of these are committed, not on disk: the next mail waits.
+      expect(smtp.received).toHaveLength(UNSYNCED_OUTCOMES);
+      expect(holding.length).toBeGreaterThan(0);
+      held = false;
+      released = true;
+      for (const release of holding) release();
+      expect(await run).toMatchObject({ sent: 50 });
+      expect(smtp.received).toHaveLength(50);
+    } finally {
+      await senderDb.destroy();
       await onDisk.close();
     }
   });
