@@ -121,11 +121,12 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     }
   }
 
-  // Send survey by survey (the claim uses the survey's index), each as a pipeline: the next mail
-  // is claimed, checked, rendered and composed while the current one is on the wire, and the
-  // outcome of each mail is written to disk while the next one is transmitted, all but its end:
-  // the server gets that end, and may take the mail, only once the outcome before is durable. So
-  // at most one mail is ever in flight (perhaps taken by the server, not yet in the outbox).
+  // Send survey by survey (the claim uses the survey's index), each as a pipeline: mails are
+  // claimed and composed a batch ahead; the next mail goes to the transport while the current one
+  // is on the wire (its envelope right behind the current one's end), and its own end, when the
+  // server may take it, waits for the current one's outcome to be committed and for its own check
+  // just then. So at most one mail is ever in flight (perhaps taken by the server, not yet in the
+  // outbox).
   // Only while the survey's send window is open: whatever is due outside it (a retry at night,
   // mail left over from a weekend the server was down) waits for the next working morning.
   let budget = options.sendLimit ?? Infinity;
@@ -155,10 +156,15 @@ interface Started {
   mail: OutgoingMail;
   /** The invitee as read just before the end, or why the mail must not go out after all. */
   checked: Promise<InviteeForSending | NotSent>;
+  /** The outcome of the mail before written, which the end waits for too. */
+  before: Promise<void>;
   transmission: Promise<unknown>;
   /** This mail's outcome written (committed), or nothing to write: what the mail behind it waits for. */
   recorded: Promise<void>;
+  /** Settles `recorded`, once: with the writing of the outcome, or nothing to write. */
   written: (outcome: Promise<void>) => void;
+  /** Whether `written` was called: this mail was handled (its outcome written, or back in line). */
+  handled?: boolean;
 }
 
 /** Why a started mail was abandoned before its end (check() recorded why, if it was skipped or failed). */
@@ -253,11 +259,13 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     if (wait > 0) await deps.sleep(wait);
     if (!goOn()) return undefined;
     batch.shift();
-    let written!: (p: Promise<void>) => void;
-    const recorded = new Promise<void>((resolve) => (written = resolve));
+    let resolve!: (p: Promise<void>) => void;
+    const recorded = new Promise<void>((r) => (resolve = r));
     // Awaited through the mail behind it, or at the end of the run.
     recorded.catch(() => {});
-    const checked = (previous?.recorded ?? Promise.resolve()).then(async () => {
+    // Checked once the mail before is done (what happened meanwhile, such as a close, shows),
+    // while its outcome is being written.
+    const checked = (previous?.transmission ?? Promise.resolve()).then(async () => {
       if (!goOn()) return new NotSent('stopped');
       const c = await check(deps, next.row, survey, planned);
       if ('outcome' in c) return new NotSent(c.outcome);
@@ -265,7 +273,8 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       if (c.invitee.email !== next.mail.rendered.to.address) return new NotSent('readdressed');
       return c.invitee;
     });
-    const end = checked.then((c) => (c instanceof NotSent ? Promise.reject(c) : c));
+    const before = previous?.recorded ?? Promise.resolve();
+    const end = Promise.all([before, checked.then((c) => (c instanceof NotSent ? Promise.reject(c) : c))]);
     // Handled below, through `checked`, whether or not the transport waits for it.
     end.catch(() => {});
     lastStart = performance.now();
@@ -273,7 +282,18 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       () => undefined,
       (e: unknown) => e ?? new Error('send failed'),
     );
-    return { ...next, checked, transmission, recorded, written };
+    const started: Started = {
+      ...next,
+      checked,
+      before,
+      transmission,
+      recorded,
+      written: (outcome) => {
+        started.handled = true;
+        resolve(outcome);
+      },
+    };
+    return started;
   };
 
   // Outcomes are acknowledged once committed: that is what lets the server take the next mail
@@ -301,6 +321,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       const takenAt = deps.now();
       // If the outcome before could not be written (the database failed), or the check could not
       // read, this mail was abandoned unfinished, and the run ends with that failure.
+      await current.before;
       const checked = await current.checked;
       if (checked instanceof NotSent) {
         if (checked.outcome === 'skipped' || checked.outcome === 'failed') report[checked.outcome]++;
@@ -315,6 +336,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
         // Not this mail's fault, and not an attempt: it goes back in line with the rest.
         report.unavailable = error.message;
         backInLine(current);
+        current.written(Promise.reject(new NotSent('stopped')));
         break;
       } else {
         // The outcome of this mail is known: it is written while the next mail is on the wire.
@@ -348,7 +370,12 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     // Whatever was claimed and not transmitted goes back in line, also when the run fails: the
     // mail started behind the last one too, abandoned before its end.
     ended = true;
-    onWire?.written(Promise.reject(new NotSent('stopped')));
+    // A mail whose outcome was not handled never ended: the run failed on it (reading its
+    // check, or writing the outcome before it).
+    if (onWire && !onWire.handled) {
+      backInLine(onWire);
+      onWire.written(Promise.reject(new NotSent('stopped')));
+    }
     const behind = await following?.catch(() => undefined);
     if (behind) {
       await behind.transmission;

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, walSync } from '../../server/db/connection.ts';
 import { getInvitee } from '../../server/db/invitees.ts';
@@ -288,6 +289,25 @@ describe('invitations through SMTP', () => {
       committed.close();
       await onDisk.close();
     }
+  });
+
+  it('stops at once when an outcome cannot be written: the mail after it never ends, and the rest waits in line', async () => {
+    const many = Array.from({ length: 6 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
+    await server.survey('owb-2024', many, { calendar, extra: { sending: { ratePerMinute: 1_000_000 } } });
+    // The database refuses to record the second mail as sent, as a full or failing disk would.
+    await sql`create trigger refuse_second before update of status on outbox when new.status = 'sent' and old.invitee_id = 2 begin select raise(abort, 'disk I/O error'); end`.execute(server.app.db);
+    await expect(fieldwork(server, transport).run()).rejects.toThrow('disk I/O error');
+    // The second mail was taken by the server (the one in flight); the third was not ended.
+    expect(smtp.received.map((r) => r.envelopeTo[0])).toEqual(['raadslid0@gemeente.nl', 'raadslid1@gemeente.nl']);
+    const rows = await server.app.db.selectFrom('outbox').select(['invitee_id', 'status', 'attempts']).orderBy('invitee_id').execute();
+    expect(rows.map((r) => [r.invitee_id, r.status])).toEqual([
+      [1, 'sent'],
+      [2, 'sending'],
+      [3, 'pending'],
+      [4, 'pending'],
+      [5, 'pending'],
+      [6, 'pending'],
+    ]);
   });
 
   it('lets mail go on while outcomes wait for the disk, but no more than UNSYNCED_OUTCOMES (what a power failure may repeat)', async () => {
