@@ -129,8 +129,6 @@ writeFileSync(
 
 const owbFrame = join(dir, 'owb.csv');
 frame(owbFrame, 10_674);
-const bigFrame = join(dir, 'big.csv');
-frame(bigFrame, 100_000);
 
 if ((await main(['node', 'survey', 'create', definition], quiet, env)) !== 0) process.exit(1);
 let t = performance.now();
@@ -166,6 +164,10 @@ const rate = delivered / sendSeconds;
 const baselineAfter = await rawSmtpRate(sink.port, 3000, body);
 const baseline = (baselineBefore + baselineAfter) / 2;
 
+// Made only now: 100,000 rows built in this process before the send left their garbage to be
+// collected during it.
+const bigFrame = join(dir, 'big.csv');
+frame(bigFrame, 100_000);
 const big = join(dir, 'big.json');
 writeFileSync(big, JSON.stringify({ ...JSON.parse(readFileSync(definition, 'utf8')), id: 'big-bench' }));
 await main(['node', 'survey', 'create', big], quiet, env);
