@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, walSync } from '../../server/db/connection.ts';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
-import { deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
+import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { getSurvey } from '../../server/db/surveys.ts';
 import { MailTemplates } from '../../server/mail/render.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
@@ -30,6 +30,19 @@ afterEach(async () => {
   await smtp.close();
   await server.close();
 });
+
+/** The test's SMTP transport, doing `then` once the n-th mail has been taken: a change in mid-run. */
+function afterMail(n: number, description: string, then: () => Promise<unknown>): MailTransport {
+  let sent = 0;
+  return {
+    description,
+    async send(mail, finish) {
+      await transport.send(mail, finish);
+      if (++sent === n) await then();
+    },
+    close: () => {},
+  };
+}
 
 const people = [
   { email: 'j.jansen@gemeente-a.nl', name: 'Jan Jansen', salutation: 'Geachte heer Jansen', organisation: 'Gemeente A', sample: { functie: 'burgemeester' } },
@@ -244,18 +257,10 @@ describe('invitations through SMTP', () => {
   it.each([600, 1_000_000])('stops a running batch when the survey is closed in the meantime (survey close), at %i mails a minute', async (ratePerMinute) => {
     const many = Array.from({ length: 6 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, sample: { functie: 'raadslid' } }));
     await server.survey('owb-2024', many, { calendar, extra: { sending: { ratePerMinute, maxAttempts: 12 } } });
-    let sent = 0;
-    const closing: MailTransport = {
-      description: 'closes the survey after the second mail',
-      async send(mail, finish) {
-        await transport.send(mail, finish);
-        if (++sent === 2) {
-          const survey = await server.app.db.selectFrom('surveys').selectAll().executeTakeFirstOrThrow();
-          await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
-        }
-      },
-      close: () => {},
-    };
+    const closing = afterMail(2, 'closes the survey after the second mail', async () => {
+      const survey = await server.app.db.selectFrom('surveys').selectAll().executeTakeFirstOrThrow();
+      await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
+    });
     expect(await fieldwork(server, closing).run()).toMatchObject({ sent: 2, skipped: 4 });
     expect(smtp.received).toHaveLength(2);
     const skipped = await server.app.db.selectFrom('outbox').select('last_error').where('status', '=', 'skipped').execute();
@@ -517,5 +522,39 @@ describe('when mail cannot go out at all', () => {
     const mended = await fieldwork(server, transport).run();
     expect([mended.sent, mended.unrenderable]).toEqual([2, {}]);
     expect(smtp.received).toHaveLength(3);
+  });
+});
+
+const numbered = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ email: `raadslid${i}@gemeente${i % 7}.nl`, name: i % 3 === 0 ? `Raadslid Één ${i}` : `Raadslid ${i}`, organisation: `Gemeente ${i % 7}`, sample: { functie: 'raadslid' } }));
+
+// Mails are composed ahead, a claimed batch at a time, while the mail before is on the wire.
+describe('mails composed ahead, a batch at a time', () => {
+  it('sends a large run at full speed, every mail to its own invitee with their own link and code, once', async () => {
+    const invites = await server.survey('owb-2024', numbered(260), { calendar, extra: { sending: { ratePerMinute: 1_000_000 } } });
+    expect(await fieldwork(server, transport).run()).toMatchObject({ sent: 260, failed: 0 });
+    expect(smtp.received).toHaveLength(260);
+    const invite = new Map(invites.map((i) => [i.email, i]));
+    for (const { envelopeTo, mail } of smtp.received) {
+      expect(envelopeTo).toHaveLength(1);
+      expect(mail.text).toContain(`https://enquete.test/s/${invite.get(envelopeTo[0]!)!.token}`);
+      expect(mail.text).toContain(formatCode(invite.get(envelopeTo[0]!)!.code));
+    }
+    expect(new Set(smtp.received.map((r) => r.envelopeTo[0])).size).toBe(260);
+    expect(new Set(smtp.received.map((r) => r.mail.messageId)).size).toBe(260);
+  });
+
+  it('does not send a mail composed before its address was corrected to the old address', async () => {
+    await server.survey('owb-2024', numbered(6), { calendar, extra: { sending: { ratePerMinute: 1_000_000 } } });
+    const correcting = afterMail(1, 'corrects the address of the fifth invitee after the first mail', async () => {
+      const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
+      await correctAddress(server.app.db, survey, (await getInvitee(server.app.db, 5))!, 'nieuw@gemeente4.nl', server.clock.now);
+    });
+    expect(await fieldwork(server, correcting).run()).toMatchObject({ sent: 6, failed: 0, skipped: 0 });
+    const to = smtp.received.map((r) => r.envelopeTo[0]);
+    expect(to).toContain('nieuw@gemeente4.nl');
+    expect(to).not.toContain('raadslid4@gemeente4.nl');
+    expect(new Set(to).size).toBe(6);
+    expect((await server.app.db.selectFrom('outbox').select(['status', 'attempts']).where('invitee_id', '=', 5).executeTakeFirstOrThrow())).toEqual({ status: 'sent', attempts: 1 });
   });
 });
