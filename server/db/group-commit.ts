@@ -12,7 +12,10 @@
 // NORMAL (its COMMIT writes the WAL without waiting for the disk) and `sync` makes the WAL
 // durable on libuv's thread pool: the same guarantee as synchronous FULL, which syncs the WAL in
 // every COMMIT, but meanwhile the thread serves other requests and builds the next transaction.
-// Syncs do not overlap: commits made while one is under way share the next. Without `sync` (an
+// Syncs do not overlap: commits made while one is under way share the next. A sync starts only
+// once someone waits for it, as every ordinary write does; a writer that asked to be acknowledged
+// on COMMIT (acknowledgingCommit(): the sender's outcome records, which keep count themselves) is
+// synced along with the next write that waits, or when synced() asks. Without `sync` (an
 // in-memory database, or synchronous FULL) a unit is acknowledged right after its COMMIT.
 //
 // Failures stay as narrow as before: a unit that fails rolls back to its savepoint and leaves the

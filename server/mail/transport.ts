@@ -4,7 +4,6 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionOptions } from 'node:tls';
 import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
 import { SmtpSession, type SmtpOptions } from './smtp-client.ts';
@@ -54,9 +53,10 @@ function isAboutThisMail(error: unknown): boolean {
  * before is under way has its envelope sent right behind that one's end, and its own end waits
  * for its `finish`, so at most one mail is ever taken and not yet recorded).
  * smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@ for
- * authentication, ?requireTLS=true or ?ignoreTLS=true. `tls`: extra TLS options (a CA).
+ * authentication, ?requireTLS=true or ?ignoreTLS=true. (A relay's certificate from a CA of the
+ * bureau's own: NODE_EXTRA_CA_CERTS.)
  */
-export function smtpTransport(url: string, extra: { tls?: ConnectionOptions } = {}): MailTransport {
+export function smtpTransport(url: string): MailTransport {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
   const options: SmtpOptions = {
@@ -66,7 +66,6 @@ export function smtpTransport(url: string, extra: { tls?: ConnectionOptions } = 
     ignoreTLS: u.searchParams.get('ignoreTLS') === 'true',
     requireTLS: u.searchParams.get('requireTLS') === 'true',
     ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
-    ...(extra.tls ? { tls: extra.tls } : {}),
   };
   // Mails in the order they were given: the end of each may wait for the outcome of the one
   // before, so they are handed to a connection in that order, also again after it failed.
