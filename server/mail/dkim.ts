@@ -48,20 +48,38 @@ export function dkimSigner(config: DkimConfig): (raw: Buffer) => Promise<Buffer>
   };
 }
 
-/** A transport that signs each mail before it goes out. */
-export function signingTransport(inner: MailTransport, config: DkimConfig): MailTransport {
-  const sign = dkimSigner(config);
+/**
+ * A transport that signs each mail before it goes out. Mails reach the inner transport in the
+ * order they were given, whichever signature is done first: the end of each may wait for the
+ * outcome of the one before, so the inner transport must have that one first.
+ */
+export function signingTransport(inner: MailTransport, config: DkimConfig, sign: (raw: Buffer) => Promise<Buffer> = dkimSigner(config)): MailTransport {
+  // Resolves once the mail given last has been handed to the inner transport (or given up).
+  let handedOver: Promise<void> = Promise.resolve();
   return {
     description: `${inner.description}, DKIM-signed for ${config.domain} (selector ${config.selector})`,
-    async send(mail, finish) {
-      let raw: Buffer;
-      try {
-        raw = await sign(mail.message.raw);
-      } catch (e) {
-        // Not this mail's fault: no mail can go out signed, so none goes out until it is mended.
-        throw new MailUnavailableError(`DKIM signing failed: ${(e as Error).message}`, { cause: e });
-      }
-      return inner.send({ ...mail, message: { ...mail.message, raw } }, finish);
+    send(mail, finish) {
+      const signing = sign(mail.message.raw);
+      signing.catch(() => {});
+      const before = handedOver;
+      let handOver!: () => void;
+      handedOver = new Promise((resolve) => (handOver = resolve));
+      return (async () => {
+        try {
+          await before;
+          let raw: Buffer;
+          try {
+            raw = await signing;
+          } catch (e) {
+            // Not this mail's fault: no mail can go out signed, so none goes out until it is mended.
+            throw new MailUnavailableError(`DKIM signing failed: ${(e as Error).message}`, { cause: e });
+          }
+          // Handed over now (the inner transport takes the mail in line at once), then the next.
+          return inner.send({ ...mail, message: { ...mail.message, raw } }, finish);
+        } finally {
+          handOver();
+        }
+      })();
     },
     close: () => inner.close(),
   };

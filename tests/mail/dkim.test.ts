@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnvironment } from '../../server/environment.ts';
 import { cli } from '../helpers/cli.ts';
 import { createMailer } from '../../server/mail/setup.ts';
+import { signingTransport } from '../../server/mail/dkim.ts';
+import type { MailTransport, OutgoingMail } from '../../server/mail/transport.ts';
 import { testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
@@ -58,6 +60,32 @@ describe('DKIM', () => {
     const changed = smtp.received[0]!.raw.replace('Subject: Uitnodiging', 'Subject: Herinnering');
     expect(changed).not.toBe(smtp.received[0]!.raw);
     expect((await verify(changed))[0]!.status.result).toBe('fail');
+  });
+
+  it('signs a whole batch sent at full speed: every mail verified, to its own recipient, once', async () => {
+    const { transport } = createMailer({ smtpUrl: smtp.url, dir: '', senderIntervalMs: 0, dkim: { domain: 'bureau.test', selector: 'enquete2024', privateKey: privatePem } });
+    const before = smtp.received.length;
+    const many = Array.from({ length: 30 }, (_, i) => ({ email: `raadslid${i}@gemeente.nl`, name: `Raadslid ${i}`, sample: { functie: 'raadslid' } }));
+    await server.survey('owb-2024', many, { id: 'snel', extra: { sending: { ratePerMinute: 1_000_000 } } });
+    expect(await fieldwork(server, transport).run({ surveyId: 'snel' })).toMatchObject({ sent: 30 });
+    transport.close();
+    const received = smtp.received.slice(before);
+    expect(received.map((r) => r.envelopeTo[0])).toEqual(many.map((p) => p.email));
+    for (const { raw, envelopeTo } of received) {
+      expect((await verify(raw))[0]!.status.result).toBe('pass');
+      expect(raw).toContain(`<${envelopeTo[0]}>`);
+    }
+  });
+
+  it('hands the mails to the transport in the order they came, whichever signature is done first', async () => {
+    const order: string[] = [];
+    const inner: MailTransport = { description: 'memory', send: async (mail) => void order.push(mail.rendered.to.address), close: () => {} };
+    // The first signature takes longest.
+    const slowFirst = async (raw: Buffer) => (await new Promise((r) => setTimeout(r, raw.includes('een@') ? 30 : 1)), raw);
+    const signing = signingTransport(inner, { domain: 'bureau.test', selector: 'enquete2024', privateKey: privatePem }, slowFirst);
+    const mail = (to: string): OutgoingMail => ({ rendered: { messageId: `<${to}>`, to: { name: '', address: to }, subject: 'x' }, message: { envelope: { from: 'a@bureau.test', to: [to] }, raw: Buffer.from(`To: ${to}\r\n\r\nx\r\n`) } });
+    await Promise.all(['een@gemeente.nl', 'twee@gemeente.nl', 'drie@gemeente.nl'].map((to) => signing.send(mail(to))));
+    expect(order).toEqual(['een@gemeente.nl', 'twee@gemeente.nl', 'drie@gemeente.nl']);
   });
 
   it('is refused at start, saying what is wrong, when it could not sign', () => {
