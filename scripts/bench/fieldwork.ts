@@ -1,12 +1,13 @@
 // Fieldwork benchmark (npm run bench:fieldwork). On this machine, in one run:
 //  1. the SMTP server's own acceptance rate: a minimal raw SMTP client sends the same rendered
-//     invitation over one connection, as fast as the server answers (the baseline, measured
-//     before and after step 2 and averaged);
+//     invitation over one connection, one command at a time, as fast as the server answers (the
+//     baseline, measured before and after each round of step 2 and averaged);
 //  2. the platform: import the OWB 2024 frame (10,674 synthetic invitees, the real strata counts),
-//     then `survey send` delivers every invitation to the same SMTP server;
+//     then `survey send` delivers every invitation to the same SMTP server, in three rounds (three
+//     surveys of that frame), each between two baseline measurements;
 //  3. the import time of a 100,000-row frame.
-// Reported: mails per second and their ratio to the baseline (target >= 0.5), import seconds
-// (target < 10 s for 100,000 rows).
+// Reported: mails per second and their ratio to the baseline, each round's and the median round's
+// (target >= 0.5), import seconds (target < 10 s for 100,000 rows).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -130,10 +131,21 @@ writeFileSync(
 const owbFrame = join(dir, 'owb.csv');
 frame(owbFrame, 10_674);
 
-if ((await main(['node', 'survey', 'create', definition], quiet, env)) !== 0) process.exit(1);
-let t = performance.now();
-if ((await main(['node', 'survey', 'import', 'owb-bench', owbFrame], quiet, env)) !== 0) process.exit(1);
-const owbImport = (performance.now() - t) / 1000;
+// The same survey three times over (owb-bench, owb-bench-2, owb-bench-3): the send is measured
+// in three rounds, and the median reported, since one round on this shared machine can land in
+// a slow or a fast moment (single runs gave 0.44-0.67 on one afternoon).
+const ROUNDS = 3;
+const surveyIds = Array.from({ length: ROUNDS }, (_, i) => (i === 0 ? 'owb-bench' : `owb-bench-${i + 1}`));
+let owbImport = 0;
+for (const [i, id] of surveyIds.entries()) {
+  const file = join(dir, `${id}.json`);
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(definition, 'utf8')), id }));
+  if ((await main(['node', 'survey', 'create', file], quiet, env)) !== 0) process.exit(1);
+  const started = performance.now();
+  if ((await main(['node', 'survey', 'import', id, owbFrame], quiet, env)) !== 0) process.exit(1);
+  if (i === 0) owbImport = (performance.now() - started) / 1000;
+}
+let t = 0;
 
 // A rendered invitation of realistic size for the baseline (the same template the sender uses).
 const { MailTemplates } = await import('../../server/mail/render.ts');
@@ -149,20 +161,25 @@ const sample = new MailTemplates(TEMPLATES_DIR).render({
   messageId: '<bench@bureau.example>',
 });
 const body = `From: ${sample.from}\nTo: ${sample.to.address}\nSubject: ${sample.subject}\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n${sample.text}\n--b\nContent-Type: text/html; charset=utf-8\n\n${sample.html}\n--b--`;
-// Measured before and after the send, and averaged: this shared machine's speed drifts over a
-// run, and a baseline from one moment alone made the ratio swing between runs. First a warm-up
-// that is not measured: a cold SMTP server (JIT) made the first baseline the lowest in every run.
+// Each round: the baseline before and after the send, averaged (this shared machine's speed
+// drifts within a run, and a baseline from one moment alone made the ratio swing), then
+// `survey send` of all 10,674 invitations. First a warm-up that is not measured: a cold SMTP
+// server (JIT) made the first baseline the lowest in every run.
 await rawSmtpRate(sink.port, 2000, body);
-const baselineBefore = await rawSmtpRate(sink.port, 3000, body);
-
-const before = await sink.accepted();
-t = performance.now();
-if ((await main(['node', 'survey', 'send', 'owb-bench'], quiet, env)) !== 0) process.exit(1);
-const sendSeconds = (performance.now() - t) / 1000;
-const delivered = (await sink.accepted()) - before;
-const rate = delivered / sendSeconds;
-const baselineAfter = await rawSmtpRate(sink.port, 3000, body);
-const baseline = (baselineBefore + baselineAfter) / 2;
+const rounds: { rate: number; baseline: number; before: number; after: number; delivered: number }[] = [];
+let baselineBefore = await rawSmtpRate(sink.port, 3000, body);
+for (const id of surveyIds) {
+  const accepted = await sink.accepted();
+  t = performance.now();
+  if ((await main(['node', 'survey', 'send', id], quiet, env)) !== 0) process.exit(1);
+  const seconds = (performance.now() - t) / 1000;
+  const delivered = (await sink.accepted()) - accepted;
+  const baselineAfter = await rawSmtpRate(sink.port, 3000, body);
+  rounds.push({ rate: delivered / seconds, baseline: (baselineBefore + baselineAfter) / 2, before: baselineBefore, after: baselineAfter, delivered });
+  baselineBefore = baselineAfter;
+}
+const byRatio = [...rounds].sort((a, b) => a.rate / a.baseline - b.rate / b.baseline);
+const { rate, baseline, delivered } = byRatio[(ROUNDS - 1) / 2]!;
 
 // Made only now: 100,000 rows built in this process before the send left their garbage to be
 // collected during it.
@@ -180,10 +197,15 @@ const rss = process.memoryUsage().rss / 1024 / 1024;
 console.log(`fieldwork benchmark (${new Date().toISOString().slice(0, 10)}, ${process.version})`);
 console.log(`  import OWB frame (10,674 rows):          ${owbImport.toFixed(2)} s`);
 console.log(`  import 100,000-row frame:                 ${bigImport.toFixed(2)} s   (target < 10 s: ${bigImport < 10 ? 'met' : 'MISSED'})`);
-console.log(`  SMTP server acceptance (raw client):      ${baseline.toFixed(0)} mails/s   (baseline; ${baselineBefore.toFixed(0)} before the send, ${baselineAfter.toFixed(0)} after)`);
-console.log(`  survey send, ${delivered} invitations:     ${rate.toFixed(0)} mails/s   ratio ${(rate / baseline).toFixed(2)} (target >= 0.5: ${rate / baseline >= 0.5 ? 'met' : 'MISSED'})`);
+for (const [i, r] of rounds.entries()) {
+  console.log(`  round ${i + 1}: SMTP server acceptance (raw client) ${r.baseline.toFixed(0)} mails/s (${r.before.toFixed(0)} before the send, ${r.after.toFixed(0)} after); survey send ${r.rate.toFixed(0)} mails/s, ratio ${(r.rate / r.baseline).toFixed(2)}`);
+}
+console.log(`  SMTP server acceptance (raw client):      ${baseline.toFixed(0)} mails/s   (baseline, in the median round)`);
+console.log(`  survey send, ${delivered} invitations:     ${rate.toFixed(0)} mails/s   ratio ${(rate / baseline).toFixed(2)} (median of ${ROUNDS} rounds; target >= 0.5: ${rate / baseline >= 0.5 ? 'met' : 'MISSED'})`);
 console.log(`  peak RSS: ${rss.toFixed(0)} MB`);
-if (delivered !== 10_674) {
-  console.error(`expected 10674 invitations delivered, got ${delivered}`);
-  process.exit(1);
+for (const r of rounds) {
+  if (r.delivered !== 10_674) {
+    console.error(`expected 10674 invitations delivered in every round, got ${r.delivered}`);
+    process.exit(1);
+  }
 }
