@@ -33,13 +33,12 @@ export interface SmtpOptions {
   socketTimeoutMs?: number;
 }
 
-/** A refusal or failure, with the SMTP reply and the command it answered when there was one. */
+/** A refusal or failure (its message carries the server's reply), with the command it answered and the reply's code. */
 export class SmtpError extends Error {
   constructor(
     message: string,
     readonly command: string,
     readonly responseCode?: number,
-    readonly response?: string,
   ) {
     super(message);
   }
@@ -56,8 +55,8 @@ interface Mail {
   to: string[];
   raw: Buffer;
   finish: Promise<unknown>;
-  /** Whether `finish` has settled (and how), known without waiting for it. */
-  finished?: 'resolved' | 'rejected';
+  /** Whether `finish` has settled (either way), known without waiting for it. */
+  finished: boolean;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -121,11 +120,9 @@ export class SmtpSession {
       // An address with a line break or angle bracket would add commands of its own.
       const bad = [envelope.from, ...envelope.to].find((a) => /[\r\n<>]/.test(a));
       if (bad !== undefined) return reject(new SmtpError(`not an address for the envelope: ${JSON.stringify(bad)}`, 'API'));
-      const mail: Mail = { from: envelope.from, to: envelope.to, raw, finish, resolve, reject };
-      finish.then(
-        () => (mail.finished = 'resolved'),
-        () => (mail.finished = 'rejected'),
-      );
+      const mail: Mail = { from: envelope.from, to: envelope.to, raw, finish, finished: false, resolve, reject };
+      const settled = () => (mail.finished = true);
+      finish.then(settled, settled);
       this.#pending.push(mail);
       if (this.#idle) this.#begin();
     });
@@ -196,7 +193,7 @@ export class SmtpSession {
     if (refused >= 0 || replies.length < commands.length) {
       const at = refused >= 0 ? refused : replies.length - 1;
       const reply = replies[at]!;
-      const error = new SmtpError(`${names[at]} refused: ${reply.text}`, names[at]!, reply.code, reply.text);
+      const error = new SmtpError(`${names[at]} refused: ${reply.text}`, names[at]!, reply.code);
       // A server that took DATA although it refused the sender or a recipient waits for data;
       // an empty message would reach whoever it did take. It cannot be trusted: hang up.
       if (replies.length === commands.length && replies.at(-1)!.code === 354) this.#closeWith(new SmtpError('the connection was closed after DATA was taken without a sender or recipient', 'DATA'));
@@ -208,7 +205,7 @@ export class SmtpSession {
     // The data goes out now, except its end, which waits for `finish`; if that has come already,
     // the data, its end and the envelope of the next mail go out together (one write).
     const data = dotStuff(mail.raw);
-    const early = mail.finished === undefined;
+    const early = !mail.finished;
     if (early) this.#socket.write(data);
     try {
       await mail.finish;
@@ -225,7 +222,7 @@ export class SmtpSession {
     beginNext();
     this.#socket.uncork();
     const reply = await taken;
-    if (Math.floor(reply.code / 100) !== 2) throw new SmtpError(`message refused: ${reply.text}`, 'DATA', reply.code, reply.text);
+    if (Math.floor(reply.code / 100) !== 2) throw new SmtpError(`message refused: ${reply.text}`, 'DATA', reply.code);
     this.#taken++;
   }
 
@@ -250,7 +247,7 @@ export class SmtpSession {
     });
     this.#listen();
     const greeting = await this.#reply();
-    if (greeting.code !== 220) throw this.#closeWith(new SmtpError(`the server turned us away: ${greeting.text}`, 'CONN', greeting.code, greeting.text));
+    if (greeting.code !== 220) throw this.#closeWith(new SmtpError(`the server turned us away: ${greeting.text}`, 'CONN', greeting.code));
     await this.#hello();
     if (!o.secure && !o.ignoreTLS && this.#extensions.has('STARTTLS')) {
       await this.#command('STARTTLS', 'STARTTLS', 220);
@@ -310,7 +307,7 @@ export class SmtpSession {
     const reply = this.#reply();
     this.#socket.write(`${command}\r\n`);
     const r = await reply;
-    if (expect && r.code !== expect) throw this.#closeWith(new SmtpError(`${name} refused: ${r.text}`, name, r.code, r.text));
+    if (expect && r.code !== expect) throw this.#closeWith(new SmtpError(`${name} refused: ${r.text}`, name, r.code));
     return r;
   }
 
@@ -348,7 +345,7 @@ export class SmtpSession {
         lines = [];
         const waiter = this.#waiting.shift();
         if (waiter) waiter.resolve({ code, text });
-        else if (code === 421) this.#fail(new SmtpError(`${this.#options.host} is closing the connection: ${text}`, 'CONN', code, text));
+        else if (code === 421) this.#fail(new SmtpError(`${this.#options.host} is closing the connection: ${text}`, 'CONN', code));
       }
     }
     if (lines.length > 0) this.#received = `${lines.join('\r\n')}\r\n${this.#received}`;

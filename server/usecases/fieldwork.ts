@@ -184,6 +184,11 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   let claimed = 0;
   let frozen = survey.frozen_at !== null;
   let lastStart = -Infinity;
+  // What is left of the pause before the next mail may start (none at the highest rates). On the
+  // monotonic clock, to the microsecond: with Date.now(), two mails within the same millisecond
+  // looked due for a pause even at the highest rates, and every such pause (a timer) lasted at
+  // least a millisecond, which held sending to under a thousand mails a second.
+  const pauseLeft = () => lastStart + interval - performance.now();
 
   // Whether to go on with the next mail: not when the window has closed, the process stops, or
   // this run ends (below, in its finally).
@@ -252,10 +257,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
     if (!goOn()) return undefined;
     const next = await nextMail();
     if (!next) return undefined;
-    // On the monotonic clock, to the microsecond: with Date.now(), two mails within the same
-    // millisecond looked due for a pause even at the highest rates, and every such pause (a
-    // timer) lasted at least a millisecond, which held sending to under a thousand mails a second.
-    const wait = lastStart + interval - performance.now();
+    const wait = pauseLeft();
     if (wait > 0) await deps.sleep(wait);
     if (!goOn()) return undefined;
     batch.shift();
@@ -313,7 +315,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       const current = onWire;
       // Started now when it may go at once (the rate does not ask for a pause), else once this
       // one is done: a pause begins with the outcome of the mail before it.
-      if (lastStart + interval - performance.now() <= 0) {
+      if (pauseLeft() <= 0) {
         following = start(current);
         following.catch(() => {});
       }
