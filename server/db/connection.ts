@@ -30,7 +30,14 @@ export async function openDatabase(path: string, durability?: GroupCommitOptions
   // every checkpoint.)
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Nothing deleted stays readable (docs/anonymity.md): deleted rows and freed pages are
+  // overwritten with zeros, no temporary file holds a copy of any (VACUUM's included), and the
+  // WAL is cut back to what it holds since the last checkpoint each time it starts over, instead
+  // of keeping older frames behind the point where it writes.
+  sqlite.pragma('secure_delete = ON');
+  sqlite.pragma('temp_store = MEMORY');
+  sqlite.pragma('journal_size_limit = 0');
   const driver = new GroupCommitDriver(sqlite, inMemory ? {} : (durability ?? walSync(`${path}-wal`)));
   const db = new Kysely<Database>({ dialect: dialectOf(driver) });
   drivers.set(db, driver);
@@ -43,7 +50,59 @@ export async function openDatabase(path: string, durability?: GroupCommitOptions
   return db;
 }
 
+const BUSY_TIMEOUT_MS = 5000;
+
 const drivers = new WeakMap<Db, GroupCommitDriver>();
+const alone = new WeakMap<Db, Db>();
+
+/**
+ * The same database, whose transactions are each a WAL commit of their own, never shared with
+ * another writer's (group-commit.ts): for the ledger's batches of respondents' marks, which must
+ * not be found in one commit with anyone's answers.
+ */
+export function committedAlone(db: Db): Db {
+  const driver = drivers.get(db);
+  if (!driver) return db;
+  let view = alone.get(db);
+  if (!view) {
+    view = new Kysely<Database>({ dialect: dialectOf(driver.aloneCommit()) });
+    alone.set(db, view);
+  }
+  return view;
+}
+
+/**
+ * Copies everything in the WAL into the database file and empties the WAL (TRUNCATE), so that no
+ * earlier version of a page (a draft before it was submitted, a row since deleted) stays in it.
+ * With `wait` false it does not wait for readers in other processes (a `survey` command reading):
+ * it then does what it can, and the WAL is emptied at the next checkpoint. Returns whether the
+ * WAL was emptied.
+ */
+export async function checkpoint(db: Db, options: { wait: boolean } = { wait: false }): Promise<boolean> {
+  const driver = drivers.get(db);
+  if (!driver) return false;
+  return driver.outsideTransaction((sqlite) => {
+    if (!options.wait) sqlite.pragma('busy_timeout = 0');
+    try {
+      const [result] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return result?.busy === 0;
+    } finally {
+      if (!options.wait) sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  });
+}
+
+/**
+ * Rebuilds the database file (VACUUM) and empties the WAL: after purge and close, so that no byte
+ * of what was removed stays anywhere in the data folder, also not in the unused parts of pages
+ * that secure_delete does not reach (what was moved when a page was split or merged).
+ */
+export async function rebuild(db: Db): Promise<void> {
+  const driver = drivers.get(db);
+  if (!driver) return;
+  await driver.outsideTransaction((sqlite) => sqlite.exec('vacuum'));
+  await checkpoint(db, { wait: true });
+}
 const onCommit = new WeakMap<Db, Db>();
 
 /**

@@ -97,6 +97,13 @@ function newBatch(): Batch {
 /** When a unit is acknowledged: once on disk (every write, by default), or once committed. */
 type Acknowledgement = 'durable' | 'committed';
 
+/**
+ * How a unit shares its SQLite transaction: with whatever arrives in the same turn (shared, the
+ * default), or with nothing (alone: what was open is committed first, and the unit's own
+ * transaction is committed as it ends, before any other unit runs).
+ */
+type Sharing = 'shared' | 'alone';
+
 /** What Kysely holds between acquireConnection and releaseConnection. */
 class Connection implements DatabaseConnection {
   held = true;
@@ -105,6 +112,7 @@ class Connection implements DatabaseConnection {
   constructor(
     readonly driver: GroupCommitDriver,
     readonly acknowledged: Acknowledgement,
+    readonly sharing: Sharing = 'shared',
   ) {}
 
   /** What a unit of this connection waits for before it is acknowledged. */
@@ -155,9 +163,41 @@ class GroupCommitDriver implements Driver {
 
   async init(): Promise<void> {}
 
-  async acquireConnection(acknowledged: Acknowledgement = 'durable'): Promise<DatabaseConnection> {
+  async acquireConnection(acknowledged: Acknowledgement = 'durable', sharing: Sharing = 'shared'): Promise<DatabaseConnection> {
     await this.#mutex.lock();
-    return new Connection(this, acknowledged);
+    return new Connection(this, acknowledged, sharing);
+  }
+
+  /**
+   * The same database, but each transaction is a SQLite transaction (a WAL commit) of its own: no
+   * other unit's writes are in it, before or after. For writes that must not be found next to
+   * others in the files (the ledger's batches of respondents' marks: docs/anonymity.md).
+   */
+  aloneCommit(): Driver {
+    return {
+      init: async () => {},
+      acquireConnection: () => this.acquireConnection('durable', 'alone'),
+      beginTransaction: (c) => this.beginTransaction(c),
+      commitTransaction: (c) => this.commitTransaction(c),
+      rollbackTransaction: (c) => this.rollbackTransaction(c),
+      releaseConnection: (c) => this.releaseConnection(c),
+      destroy: async () => {},
+    };
+  }
+
+  /**
+   * Runs statements outside any transaction (a checkpoint, VACUUM), with the connection to
+   * itself: the shared transaction open now is committed first, and no unit runs meanwhile.
+   */
+  async outsideTransaction<T>(work: (sqlite: SQLite.Database) => T): Promise<T> {
+    await this.#mutex.lock();
+    try {
+      const open = this.#batch;
+      if (open) this.#commitNow(open);
+      return work(this.#sqlite);
+    } finally {
+      this.#mutex.unlock();
+    }
   }
 
   /**
@@ -195,9 +235,12 @@ class GroupCommitDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as Connection;
+    // Alone: whatever others wrote before goes into a commit of its own first.
+    if (c.sharing === 'alone' && this.#batch) this.#commitNow(this.#batch);
     this.#join();
     this.statement('savepoint unit').run();
-    (connection as Connection).inUnit = true;
+    c.inUnit = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -206,6 +249,11 @@ class GroupCommitDriver implements Driver {
     c.inUnit = false;
     if (!batch || !this.#sqlite.inTransaction) throw new Error(ABANDONED);
     this.statement('release unit').run();
+    // Alone: committed now, while this unit still holds the connection, so nobody joins it.
+    if (c.sharing === 'alone') {
+      batch.wanted = c.acknowledged === 'durable';
+      this.#commitNow(batch);
+    }
     // Let the next unit in while this one waits for the shared commit.
     this.#release(c);
     await c.acknowledgement(batch);
@@ -285,29 +333,33 @@ class GroupCommitDriver implements Driver {
   async #commit(batch: Batch): Promise<void> {
     await this.#mutex.lock();
     try {
-      if (this.#batch !== batch) return;
-      this.#batch = undefined;
-      try {
-        this.statement('commit').run();
-        batch.commit();
-        this.#lastCommitted = batch;
-        if (!this.#sync) batch.sync();
-        else {
-          this.#unsynced.push(batch);
-          // Synced once someone waits for it; a commit acknowledged as committed (the sender's
-          // records) is synced along with the next one that is waited for, or when synced() asks.
-          this.#startSync();
-        }
-      } catch (error) {
-        batch.reject(error);
-        // Nothing may escape from here: nobody awaits this call, and an unhandled rejection
-        // would end the process over a ROLLBACK that failed too.
-        try {
-          if (this.#sqlite.inTransaction) this.statement('rollback').run();
-        } catch {}
-      }
+      if (this.#batch === batch) this.#commitNow(batch);
     } finally {
       this.#mutex.unlock();
+    }
+  }
+
+  /** Commits the shared transaction now; the caller holds the connection (the mutex). */
+  #commitNow(batch: Batch): void {
+    this.#batch = undefined;
+    try {
+      this.statement('commit').run();
+      batch.commit();
+      this.#lastCommitted = batch;
+      if (!this.#sync) batch.sync();
+      else {
+        this.#unsynced.push(batch);
+        // Synced once someone waits for it; a commit acknowledged as committed (the sender's
+        // records) is synced along with the next one that is waited for, or when synced() asks.
+        this.#startSync();
+      }
+    } catch (error) {
+      batch.reject(error);
+      // Nothing may escape from here: nobody awaits this call, and an unhandled rejection
+      // would end the process over a ROLLBACK that failed too.
+      try {
+        if (this.#sqlite.inTransaction) this.statement('rollback').run();
+      } catch {}
     }
   }
 

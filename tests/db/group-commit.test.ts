@@ -1,6 +1,6 @@
 // Group commit: writes that arrive together share one durable commit, yet each caller is told
 // "done" only once its write is on disk, and one failing write does not take the others along.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { walSync } from '../../server/db/connection.ts';
 import { dialectOf, groupCommitDialect, GroupCommitDriver, type GroupCommitOptions } from '../../server/db/group-commit.ts';
+import { decodePage, walCommits } from '../helpers/sqlite-bytes.ts';
 
 interface Schema {
   t: { id: Generated<number>; value: string };
@@ -175,5 +176,47 @@ describe('group commit', () => {
     syncs[1]!();
     await durable;
     await onCommit.destroy();
+  });
+});
+
+describe('a transaction committed alone', () => {
+  it('is a WAL commit of its own: nothing written before or after it in the same turn shares its commit, and it is on disk when acknowledged', async () => {
+    const sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.exec('create table if not exists t (id integer primary key, value text not null unique)');
+    const wal = walSync(`${path}-wal`);
+    let syncs = 0;
+    const driver = new GroupCommitDriver(sqlite, { sync: () => (syncs++, wal.sync()), close: wal.close });
+    await db.destroy();
+    db = new Kysely<Schema>({ dialect: dialectOf(driver) });
+    const alone = new Kysely<Schema>({ dialect: dialectOf(driver.aloneCommit()) });
+    // In one turn: a lone write, a transaction alone, and two writes after it (which of them the
+    // connection serves first is up to Kysely; the others share commits, never with it).
+    const writes = [
+      db.insertInto('t').values({ value: 'before' }).execute(),
+      alone.transaction().execute(async (trx) => {
+        await trx.insertInto('t').values({ value: 'alone-1' }).execute();
+        await trx.insertInto('t').values({ value: 'alone-2' }).execute();
+      }),
+      db.insertInto('t').values({ value: 'after-1' }).execute(),
+      db.transaction().execute((trx) => trx.insertInto('t').values({ value: 'after-2' }).execute()),
+    ];
+    await Promise.all(writes);
+    expect(committed().sort()).toEqual(['after-1', 'after-2', 'alone-1', 'alone-2', 'before']);
+    expect(syncs).toBeGreaterThan(0);
+    // Each commit in the WAL, by the values its pages hold that the commit before did not.
+    const commits = walCommits(new Uint8Array(readFileSync(`${path}-wal`)));
+    let seen = new Set<string>();
+    const added = commits.map((c) => {
+      const values = new Set(c.frames.flatMap((f) => decodePage(f.data, f.page).cells.flatMap((cell) => cell.values.filter((v): v is string => typeof v === 'string' && /^(before|alone|after)/.test(v)))));
+      const fresh = [...values].filter((v) => !seen.has(v));
+      seen = new Set([...seen, ...values]);
+      return fresh.sort();
+    }).filter((values) => values.length > 0);
+    expect(added).toContainEqual(['alone-1', 'alone-2']);
+    expect(added.filter((values) => values.some((v) => v.startsWith('alone')))).toHaveLength(1);
+    expect(added.flat().sort()).toEqual(['after-1', 'after-2', 'alone-1', 'alone-2', 'before']);
+    await alone.destroy();
   });
 });
