@@ -9,6 +9,7 @@ import * as overview from './0005_ledger_overview.ts';
 import * as settings from './0006_settings.ts';
 import * as calls from './0007_calls.ts';
 import * as nonresponse from './0008_nonresponse.ts';
+import * as submissions from './0009_submissions.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_settings': settings,
   '0007_calls': calls,
   '0008_nonresponse': nonresponse,
+  '0009_submissions': submissions,
 };
 
 export const migrationProvider: MigrationProvider = {

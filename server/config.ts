@@ -24,6 +24,12 @@ export interface AppConfig {
   loginAttemptsPerMinute?: number;
   /** Fastify's logger setting. */
   logger: boolean | { level: string };
+  /**
+   * How many respondents' marks the ledger learns at a time, for every survey (by default each
+   * survey's reporting.minCell, at least 5: usecases/ledger-marks.ts). Not a setting of the
+   * environment: tests set 1 to see the ledger at once where batching is not what they test.
+   */
+  ledgerBatch?: number;
   /** The clock; tests move it. */
   now: () => Date;
   /** Outgoing mail. Without smtpUrl, mails are written as .eml files to dir. */

@@ -29,7 +29,7 @@ import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
-import { hasAnswersInProgress, recordDisposition } from '../../server/usecases/refusal.ts';
+import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
 import { resendMail } from '../../server/usecases/resend.ts';
 import { markList } from '../../server/usecases/mark-list.ts';
@@ -412,6 +412,10 @@ export async function markCommand(ctx: CliContext, surveyArg: string, email: str
   const withdrawAnswers = options.withdrawAnswers === true;
   const { changed, withdrawn } = await recordDisposition(ctx.db, ctx.secrets, invitee, state, ctx.config.now(), { withdrawAnswers });
   if (!changed && !withdrawn) {
+    if (await hasSubmitted(ctx.db, ctx.secrets, invitee)) {
+      ctx.io.err(`${email} has completed the questionnaire; cannot mark ${disposition}`);
+      return 1;
+    }
     ctx.io.err(`${email} is ${invitee.state}; cannot mark ${disposition}${withdrawAnswers ? ', and there are no answers in progress to withdraw' : ''}`);
     return 1;
   }
@@ -589,7 +593,7 @@ export async function closeCommand(ctx: CliContext, surveyArg: string): Promise<
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
   const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
-  const released = await closeSurvey(ctx.db, survey, questionnaire, ctx.config.now());
+  const released = await closeSurvey(ctx.db, ctx.secrets, survey, questionnaire, ctx.config.now());
   ctx.io.out(`${survey.id}: closed; codes no longer open the questionnaire. ${released.partial} unfinished questionnaires kept as partial responses (counting rule), ${released.discarded} discarded.`);
   return 0;
 }

@@ -67,10 +67,10 @@ export type InviteeForMail = Pick<InviteeRow, 'id' | 'name' | 'salutation' | 'or
 // The sender's check before each mail, in one lookup: the invitee's state and address, and
 // whether their survey was closed in the meantime (by `survey close`, while a long batch ran).
 const forSending = prepared((db, v: { id: number }) =>
-  db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').select(['i.id', 'i.state', 'i.email', 's.closed_at as survey_closed_at']).where('i.id', '=', v.id),
+  db.selectFrom('invitees as i').innerJoin('surveys as s', 's.id', 'i.survey_id').select(['i.id', 'i.survey_id', 'i.state', 'i.email', 'i.code_sealed', 's.closed_at as survey_closed_at']).where('i.id', '=', v.id),
 );
 
-export type InviteeForSending = Pick<InviteeRow, 'id' | 'state' | 'email'> & { survey_closed_at: string | null };
+export type InviteeForSending = Pick<InviteeRow, 'id' | 'survey_id' | 'state' | 'email' | 'code_sealed'> & { survey_closed_at: string | null };
 
 export async function getInviteeForSending(db: Db, id: number): Promise<InviteeForSending | undefined> {
   return (await forSending(db, { id })).rows[0];
@@ -182,4 +182,52 @@ export async function markCounted(db: Db, id: number, on: string): Promise<void>
 export async function markUncounted(db: Db, id: number): Promise<boolean> {
   const result = await db.updateTable('invitees').set({ counted_on: null }).where('id', '=', id).where('state', '!=', 'submitted').executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** What respondents did, as the ledger learns it in a batch (usecases/ledger-marks.ts): dates only. */
+export interface RespondentMarks {
+  opened?: string;
+  started?: string;
+  counted?: string;
+  submitted?: string;
+}
+
+/**
+ * Records what a respondent did, each date only where none is recorded yet: opened, started
+ * (invited -> started), reached the counting rule, submitted (invited or started -> submitted).
+ * A state the fieldwork manager set (refused, not eligible, bounced) stays.
+ */
+export async function applyRespondentMarks(db: Db, id: number, marks: RespondentMarks): Promise<void> {
+  const opened = marks.opened ?? marks.started ?? marks.counted ?? marks.submitted ?? null;
+  const started = marks.started ?? marks.counted ?? marks.submitted ?? null;
+  const counted = marks.counted ?? marks.submitted ?? null;
+  const submitted = marks.submitted ?? null;
+  const open = ['invited', 'started'] satisfies InviteeState[];
+  await db
+    .updateTable('invitees')
+    .set((eb) => ({
+      opened_on: eb.fn.coalesce('opened_on', eb.val(opened)),
+      started_on: eb.fn.coalesce('started_on', eb.val(started)),
+      counted_on: eb.fn.coalesce('counted_on', eb.val(counted)),
+      ...(submitted !== null
+        ? {
+            submitted_on: eb.case().when('state', 'in', open).then(submitted).else(eb.ref('submitted_on')).end(),
+            state: eb.case().when('state', 'in', open).then('submitted' as const).else(eb.ref('state')).end(),
+          }
+        : started !== null
+          ? { state: eb.case().when('state', '=', 'invited').then('started' as const).else(eb.ref('state')).end() }
+          : {}),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Invitees whose ledger may lag behind their answers: those who have not (as far as it knows) submitted. */
+export async function inviteesThatMayLag(db: Db, surveyId: string): Promise<Pick<InviteeRow, 'id' | 'survey_id' | 'sample' | 'code_sealed' | 'opened_on' | 'started_on' | 'counted_on'>[]> {
+  return db
+    .selectFrom('invitees')
+    .select(['id', 'survey_id', 'sample', 'code_sealed', 'opened_on', 'started_on', 'counted_on'])
+    .where('survey_id', '=', surveyId)
+    .where('state', 'in', ['invited', 'started'] satisfies InviteeState[])
+    .execute();
 }

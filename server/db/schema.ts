@@ -118,6 +118,15 @@ export interface ResponseTable {
   reached_page: number | null;
 }
 
+/**
+ * A questionnaire submitted, on the answer side: keyed by HMAC(submitted-key) of the draft key,
+ * written with the response, so that the code closes at once while the ledger learns it later.
+ */
+export interface SubmissionTable {
+  key: string;
+  survey_id: string;
+}
+
 export type AdminRole = 'fieldwork' | 'analyst';
 
 export interface AdminAccountTable {
@@ -182,6 +191,7 @@ export interface Database {
   invitees: InviteeTable;
   drafts: DraftTable;
   responses: ResponseTable;
+  submissions: SubmissionTable;
   outbox: OutboxTable;
   stratum_counts: StratumCountsTable;
   admin_accounts: AdminAccountTable;

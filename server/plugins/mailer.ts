@@ -32,6 +32,7 @@ export default fp(async (app) => {
       log: app.log,
       staleClaimMs: mail.staleClaimMs ?? 60_000,
       stopping: stop.stopping,
+      marks: app.ledgerMarks,
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');

@@ -1,13 +1,20 @@
 // The respondent's path through a survey: where they are, saving a page, finishing, and what
 // happens to unfinished questionnaires at close. Every write is one transaction; mail and other
-// network I/O never happen in here.
+// network I/O never happen in here. A save writes the answer side only: what it means for the
+// ledger (started, counted, submitted) is noted for a later batch (ledger-marks.ts), never
+// written in the same commit as the answers.
 
 import type { Db } from '../db/connection.ts';
 import { deleteDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
-import { markCounted, markStarted, markSubmitted, type RespondentInvitee } from '../db/invitees.ts';
+import type { RespondentInvitee } from '../db/invitees.ts';
 import { readRespondentRows } from '../db/respondents.ts';
 import { insertResponse } from '../db/responses.ts';
+import { insertSubmission } from '../db/submissions.ts';
 import { markSurveyClosed, type SurveyRow } from '../db/surveys.ts';
+import { rebuild } from '../db/connection.ts';
+import type { Secrets } from '../security/secrets.ts';
+import { submissionKeyOf } from './invitations.ts';
+import { recordLaggingMarks, type LedgerMarks } from './ledger-marks.ts';
 import { prune, shownBlocks, type Answers, type CompiledBlock, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
@@ -22,15 +29,17 @@ export interface Respondent {
   draftKey: string;
   draft: DraftRow | undefined;
   answers: Answers;
+  /** Submitted, as the answer side knows at once (the ledger learns it in a later batch). */
+  submitted: boolean;
 }
 
 export type Situation = 'answering' | 'completed' | 'closed' | 'not-open' | 'refused' | 'not-eligible';
 
 /** The respondent of a session, or undefined if the invitee (or their survey) is gone. */
-export async function loadRespondent(db: Db, questionnaires: QuestionnaireRegistry, session: { invitee: number; draftKey: string }): Promise<Respondent | undefined> {
-  const rows = await readRespondentRows(db, session.invitee, session.draftKey);
+export async function loadRespondent(db: Db, secrets: Secrets, questionnaires: QuestionnaireRegistry, session: { invitee: number; draftKey: string }): Promise<Respondent | undefined> {
+  const rows = await readRespondentRows(db, session.invitee, session.draftKey, submissionKeyOf(secrets, session.draftKey));
   if (!rows) return undefined;
-  const { invitee, survey, draft } = rows;
+  const { invitee, survey, draft, submitted } = rows;
   return {
     survey,
     questionnaire: await questionnaires.byHash(survey.questionnaire_hash),
@@ -39,6 +48,7 @@ export async function loadRespondent(db: Db, questionnaires: QuestionnaireRegist
     draftKey: session.draftKey,
     draft,
     answers: draft ? (JSON.parse(draft.answers) as Answers) : {},
+    submitted,
   };
 }
 
@@ -47,7 +57,7 @@ export function isClosed(survey: SurveyRow, now: Date): boolean {
 }
 
 export function situationOf(r: Respondent, now: Date): Situation {
-  if (r.invitee.state === 'submitted') return 'completed';
+  if (r.submitted || r.invitee.state === 'submitted') return 'completed';
   if (isClosed(r.survey, now)) return 'closed';
   if (now.getTime() < Date.parse(r.survey.opens_at)) return 'not-open';
   if (r.invitee.state === 'refused') return 'refused';
@@ -91,6 +101,8 @@ export type SaveOutcome =
  */
 export async function savePage(
   db: Db,
+  secrets: Secrets,
+  marks: LedgerMarks,
   r: Respondent,
   block: CompiledBlock,
   pageAnswers: Answers,
@@ -111,17 +123,16 @@ export async function savePage(
   const next = direction === 'next' ? pages.find((p) => p.index > block.index) : direction === 'previous' ? [...pages].reverse().find((p) => p.index < block.index) : block;
   const today = amsterdamDate(now);
 
+  const actor = { inviteeId: r.invitee.id, survey: r.survey, sample: r.sample };
+  let outcome: SaveOutcome;
   try {
-    return await db.transaction().execute(async (trx) => {
+    outcome = await db.transaction().execute(async (trx) => {
       if (direction === 'next' && !next) {
         await finish(trx, r, answers, 'complete');
-        if (r.invitee.counted_on === null) await markCounted(trx, r.invitee.id, today);
-        if (!(await markSubmitted(trx, r.invitee.id, today))) throw new StaleForm();
+        await insertSubmission(trx, submissionKeyOf(secrets, r.draftKey), r.survey.id);
         return { kind: 'finished' } as const;
       }
       const target = next ?? block;
-      // Counted once (markCounted keeps the first date anyway); skipping it saves a statement.
-      if (target.index >= q.countingItem.block.index && r.invitee.counted_on === null) await markCounted(trx, r.invitee.id, today);
       const draft: DraftRow = {
         key: r.draftKey,
         survey_id: r.survey.id,
@@ -135,16 +146,22 @@ export async function savePage(
         if (!(await updateDraft(trx, draft, postedVersion))) throw new StaleForm();
       } else {
         await insertDraft(trx, draft);
-        await markStarted(trx, r.invitee.id, today);
       }
       return { kind: 'saved', next: target } as const;
     });
   } catch (e) {
     // A concurrent save of the same page (double click) either bumped the version or created
-    // the draft first; this one changes nothing.
+    // the draft first (or the submission); this one changes nothing.
     if (e instanceof StaleForm || isUniqueViolation(e)) return { kind: 'stale' };
     throw e;
   }
+  // For the ledger, in a later batch: never in the commit that holds the answers.
+  if (outcome.kind === 'finished') await marks.note(actor, 'submitted', today);
+  else {
+    if (!r.draft) await marks.note(actor, 'started', today);
+    if (outcome.next.index >= q.countingItem.block.index && r.invitee.counted_on === null) await marks.note(actor, 'counted', today);
+  }
+  return outcome;
 }
 
 class StaleForm extends Error {}
@@ -169,15 +186,21 @@ async function finish(trx: Db, r: Respondent, answers: Answers, status: 'complet
 }
 
 /**
- * Closes a survey: codes stop working, drafts that passed the counting rule become partial
- * responses and the rest are discarded. Idempotent.
+ * Closes a survey: codes stop working, the ledger learns what respondents did that it did not know
+ * yet (ledger-marks.ts), drafts that passed the counting rule become partial responses and the
+ * rest are discarded, and the database file is rebuilt, so that nothing of the drafts, nor of the
+ * order in which anything happened, stays in the files. Idempotent. Each step is a transaction of
+ * its own: none touches both the ledger and the answers.
  */
-export async function closeSurvey(db: Db, survey: SurveyRow, questionnaire: Questionnaire, now: Date): Promise<{ partial: number; discarded: number }> {
+export async function closeSurvey(db: Db, secrets: Secrets, survey: SurveyRow, questionnaire: Questionnaire, now: Date): Promise<{ partial: number; discarded: number }> {
   const countingPage = questionnaire.countingItem.block.index;
-  return db.transaction().execute(async (trx) => {
+  await db.transaction().execute(async (trx) => {
     await markSurveyClosed(trx, survey.id, now);
     // Mail still waiting in the outbox will not go out any more.
     await trx.updateTable('outbox').set({ status: 'skipped', last_error: 'the survey is closed' }).where('survey_id', '=', survey.id).where('status', '=', 'pending').execute();
+  });
+  await recordLaggingMarks(db, secrets, survey, questionnaire, amsterdamDate(now));
+  const released = await db.transaction().execute(async (trx) => {
     let partial = 0;
     let discarded = 0;
     for (const draft of await listDrafts(trx, survey.id)) {
@@ -201,5 +224,6 @@ export async function closeSurvey(db: Db, survey: SurveyRow, questionnaire: Ques
     }
     return { partial, discarded };
   });
+  await rebuild(db);
+  return released;
 }
-

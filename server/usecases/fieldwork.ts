@@ -15,6 +15,9 @@ import { isPermanentFailure, MailUnavailableError, type MailTransport, type Outg
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { closeSurvey, isClosed } from './answering.ts';
+import { isSubmitted } from '../db/submissions.ts';
+import { draftKeyFor, submissionKeyOf } from './invitations.ts';
+import type { LedgerMarks } from './ledger-marks.ts';
 import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
 import { definitionOf } from './surveys.ts';
 
@@ -37,6 +40,8 @@ export interface FieldworkDeps {
   staleClaimMs: number;
   /** True once the process is shutting down: the run ends after the mail in flight. */
   stopping?: () => boolean;
+  /** The server's marks waiting for the ledger: a survey closed here forgets its own. */
+  marks?: LedgerMarks;
 }
 
 export interface FieldworkReport {
@@ -106,7 +111,8 @@ export async function runFieldwork(deps: FieldworkDeps, options: { surveyId?: st
     const now = deps.now();
     if (now >= planned.plan.closesAt) {
       const questionnaire = await deps.questionnaires.byHash(survey.questionnaire_hash);
-      const released = await closeSurvey(db, survey, questionnaire, now);
+      const released = await closeSurvey(db, deps.secrets, survey, questionnaire, now);
+      deps.marks?.forget(survey.id);
       report.closed.push(survey.id);
       log.info({ survey: survey.id, ...released }, 'survey closed by its calendar');
       continue;
@@ -421,6 +427,11 @@ async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, pla
   }
   if (!ELIGIBLE[mailing.kind].includes(invitee.state)) {
     await markSkipped(db, row.id, `invitee is ${invitee.state}`);
+    return { outcome: 'skipped' };
+  }
+  // The ledger learns "submitted" in a later batch (ledger-marks.ts); the answer side knows now.
+  if (await isSubmitted(db, submissionKeyOf(deps.secrets, draftKeyFor(deps.secrets, invitee)))) {
+    await markSkipped(db, row.id, 'invitee has submitted');
     return { outcome: 'skipped' };
   }
   return { invitee };

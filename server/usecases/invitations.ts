@@ -86,7 +86,17 @@ export function revealInvitation(secrets: Secrets, invitee: Pick<InviteeRow, 'id
  * The key of the invitee's draft: a keyed hash of the code under its own purpose, so it matches
  * nothing in the ledger. Without the server secret, a draft cannot be tied to anyone.
  */
-export function draftKeyFor(secrets: Secrets, invitee: InviteeRow): string {
-  const { code } = revealInvitation(secrets, invitee);
+export function draftKeyFor(secrets: Secrets, invitee: Pick<InviteeRow, 'id' | 'survey_id' | 'code_sealed'>): string {
+  const code = secrets.decrypt('code-storage', invitee.code_sealed);
+  if (!code) throw new Error(`invitee ${invitee.id}: the invitation code cannot be read with this server secret`);
   return secrets.hmac('draft-key', `${invitee.survey_id}:${code}`);
+}
+
+/**
+ * The key of the answer side's record that the invitee submitted (db/submissions.ts): a keyed
+ * hash of the draft key under its own purpose, so that it matches neither the ledger nor the
+ * draft it replaces, and no byte of the draft key outlives the draft.
+ */
+export function submissionKeyOf(secrets: Secrets, draftKey: string): string {
+  return secrets.hmac('submitted-key', draftKey);
 }

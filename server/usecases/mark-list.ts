@@ -10,7 +10,7 @@ import type { SurveyRow } from '../db/surveys.ts';
 import { isEmailAddress } from '../domain/survey/addresses.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Secrets } from '../security/secrets.ts';
-import { hasAnswersInProgress, markDisposition } from './refusal.ts';
+import { hasAnswersInProgress, hasSubmitted, markDisposition } from './refusal.ts';
 import { SurveyError } from './surveys.ts';
 
 /** Headers that name the address column (as the frame import accepts them). */
@@ -76,7 +76,7 @@ export async function markList(db: Db, secrets: Secrets, survey: SurveyRow, text
     const invitee = await findInviteeByEmail(db, survey.id, email);
     if (!invitee) problems.push({ line, message: `${email} is not in the sample of ${survey.id}` });
     else if (invitee.state === disposition) already++;
-    else if (invitee.state === 'submitted') problems.push({ line, message: `${email} has already completed the questionnaire` });
+    else if (await hasSubmitted(db, secrets, invitee)) problems.push({ line, message: `${email} has already completed the questionnaire` });
     else if (disposition === 'refused' && invitee.state === 'not_eligible') problems.push({ line, message: `${email} is marked not eligible` });
     else toMark.push(invitee);
   }

@@ -1,8 +1,10 @@
 // After fieldwork: contact data goes, aggregate counts per stratum stay (for the report's
-// response tables). Only a closed survey can be purged; responses are anonymous and stay.
+// response tables). Only a closed survey can be purged; responses are anonymous and stay. The
+// survey's .eml files (without SMTP_URL) go too: the caller removes them (mail/transport.ts).
 
 import { sql } from 'kysely';
-import type { Db } from '../db/connection.ts';
+import { rebuild, type Db } from '../db/connection.ts';
+import { deleteSubmissions } from '../db/submissions.ts';
 import { countsFromLedger, type LedgerCounts } from './status.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { SurveyError, definitionOf } from './surveys.ts';
@@ -41,6 +43,11 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
     await trx.deleteFrom('invitees').where('survey_id', '=', survey.id).execute();
     await trx.updateTable('surveys').set({ purged_at: now.toISOString() }).where('id', '=', survey.id).execute();
   });
+  // The answer side's submission records go too (a transaction of their own: none touches both
+  // the ledger and the answers), and the file is rebuilt, so that no byte of the contact data
+  // stays anywhere in the data folder.
+  await deleteSubmissions(db, survey.id);
+  await rebuild(db);
   return { invitees, strata: ledger.size };
 }
 

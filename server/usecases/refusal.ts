@@ -13,17 +13,26 @@
 // A refusal can be undone by the person, with their own code: the questionnaire's page then says
 // they chose not to take part and offers to take part after all (routes/respondent, unmarkRefused).
 
-import type { Db } from '../db/connection.ts';
+import { checkpoint, type Db } from '../db/connection.ts';
 import { deleteDraft, getDraft } from '../db/drafts.ts';
+import { isSubmitted } from '../db/submissions.ts';
 import { markNotEligible, markRefused, markUncounted, type InviteeRow } from '../db/invitees.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Secrets } from '../security/secrets.ts';
-import { draftKeyFor } from './invitations.ts';
+import { draftKeyFor, submissionKeyOf } from './invitations.ts';
 
 /** Whether the invitee has a questionnaire in progress (answers saved, not yet submitted). */
 export async function hasAnswersInProgress(db: Db, secrets: Secrets, invitee: InviteeRow): Promise<boolean> {
   if (invitee.state === 'submitted') return false;
   return (await getDraft(db, draftKeyFor(secrets, invitee))) !== undefined;
+}
+
+/**
+ * Whether the invitee submitted: the ledger says so, or the answer side does while the ledger has
+ * yet to learn it (ledger-marks.ts).
+ */
+export async function hasSubmitted(db: Db, secrets: Secrets, invitee: Pick<InviteeRow, 'id' | 'survey_id' | 'state' | 'code_sealed'>): Promise<boolean> {
+  return invitee.state === 'submitted' || (await isSubmitted(db, submissionKeyOf(secrets, draftKeyFor(secrets, invitee))));
 }
 
 export interface DispositionOutcome {
@@ -40,9 +49,14 @@ export function markDisposition(db: Db, inviteeId: number, disposition: 'refused
 
 /**
  * Records that the invitee does not take part (refused) or is not eligible, and with
- * `withdrawAnswers` deletes their answers in progress, in one transaction. Withdrawing also works
- * for someone already refused (who unsubscribed with one click, say, and now asks for their
- * answers to go), never for someone who submitted.
+ * `withdrawAnswers` deletes their answers in progress. Withdrawing also works for someone already
+ * refused (who unsubscribed with one click, say, and now asks for their answers to go), never for
+ * someone who submitted (also not while the ledger has yet to learn that they did).
+ *
+ * The ledger and the answers change in two transactions, never one (docs/anonymity.md), the
+ * ledger first: a crash in between leaves the answers, which still count as theirs at close only
+ * if they reached the counting rule again. After a withdrawal the WAL is emptied, so that the
+ * deleted answers do not stay readable next to the ledger change that explains them.
  */
 export async function recordDisposition(
   db: Db,
@@ -52,15 +66,17 @@ export async function recordDisposition(
   now: Date,
   options: { withdrawAnswers: boolean },
 ): Promise<DispositionOutcome> {
+  if (await hasSubmitted(db, secrets, invitee)) return { changed: false, withdrawn: false };
   const today = amsterdamDate(now);
-  const draftKey = options.withdrawAnswers && invitee.state !== 'submitted' ? draftKeyFor(secrets, invitee) : undefined;
-  return db.transaction().execute(async (trx) => {
+  const draftKey = options.withdrawAnswers ? draftKeyFor(secrets, invitee) : undefined;
+  const hasDraft = draftKey !== undefined && (await getDraft(db, draftKey)) !== undefined;
+  const { changed, uncounted } = await db.transaction().execute(async (trx) => {
     const changed = await markDisposition(trx, invitee.id, disposition, today);
-    if (!draftKey || (await getDraft(trx, draftKey)) === undefined) return { changed, withdrawn: false };
-    // Submitting deletes the draft, so a submitted invitee never gets here; markUncounted checks
-    // all the same, since a response must never lose its count.
-    if (!(await markUncounted(trx, invitee.id))) return { changed, withdrawn: false };
-    await deleteDraft(trx, draftKey);
-    return { changed, withdrawn: true };
+    // markUncounted checks that they did not submit all the same: a response must never lose its count.
+    return { changed, uncounted: hasDraft && (await markUncounted(trx, invitee.id)) };
   });
+  if (!uncounted) return { changed, withdrawn: false };
+  await deleteDraft(db, draftKey!);
+  await checkpoint(db);
+  return { changed, withdrawn: true };
 }

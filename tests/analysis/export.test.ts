@@ -64,7 +64,7 @@ beforeAll(async () => {
   // 5: opens the link only; 6: never opens.
   await start(5);
   const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
-  await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
+  await closeSurvey(server.app.db, server.app.secrets, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
   const closed = (await getSurvey(server.app.db, 'owb-2024'))!;
   const q = await server.app.questionnaires.byHash(closed.questionnaire_hash);
   for (const format of ['csv', 'codebook', 'codebook-json', 'sps', 'topline'] as const) files.set(format, (await exportSurvey(server.app.db, closed, q, format)).body);

@@ -259,7 +259,7 @@ describe('invitations through SMTP', () => {
     await server.survey('owb-2024', many, { calendar, extra: { sending: { ratePerMinute, maxAttempts: 12 } } });
     const closing = afterMail(2, 'closes the survey after the second mail', async () => {
       const survey = await server.app.db.selectFrom('surveys').selectAll().executeTakeFirstOrThrow();
-      await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
+      await closeSurvey(server.app.db, server.app.secrets, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
     });
     expect(await fieldwork(server, closing).run()).toMatchObject({ sent: 2, skipped: 4 });
     expect(smtp.received).toHaveLength(2);

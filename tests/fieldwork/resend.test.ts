@@ -120,7 +120,7 @@ describe('survey resend', () => {
     const queued = await server.app.db.selectFrom('outbox').select('mailing_id').where('mailing_id', 'like', '%~%').execute();
     expect(queued).toEqual([]);
 
-    await closeSurvey(server.app.db, await survey(), await server.app.questionnaires.byHash((await survey()).questionnaire_hash), server.clock.now);
+    await closeSurvey(server.app.db, server.app.secrets, await survey(), await server.app.questionnaires.byHash((await survey()).questionnaire_hash), server.clock.now);
     await expect(resend('jan@gemeente.nl')).rejects.toThrow('survey owb-2024 is closed: no more mail goes out');
   });
 });

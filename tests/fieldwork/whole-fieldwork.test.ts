@@ -24,6 +24,7 @@ const NAMES = ['finishes-early', 'refuses', 'bounces', 'left-office', 'stops-hal
 const email = (name: string) => `${name}@gemeente.test`;
 
 let server: TestServer;
+let stateAtReminder: string | undefined;
 let smtp: TestSmtp;
 let transport: MailTransport;
 /** Every mail delivered, with the simulated time it went out. */
@@ -41,7 +42,9 @@ async function finish(b: Browser) {
 }
 
 beforeAll(async () => {
-  server = await testServer({ start: at('2024-04-15T08:00') });
+  // As in production, the ledger learns what respondents do in batches of k (none fills up here):
+  // reminders must still pass over whoever submitted.
+  server = await testServer({ start: at('2024-04-15T08:00'), batchedLedger: true });
   smtp = await startSmtp();
   smtp.rejectPermanently.add(email('bounces'));
   const smtpOut = smtpTransport(smtp.url);
@@ -82,12 +85,16 @@ beforeAll(async () => {
     }],
   ];
   const { run } = fieldwork(server, transport);
+  // What the ledger said of the early finisher when reminder 1 went out.
+  let ledgerAtReminder: string | undefined;
   // Every hour from the day before opening until the day after closing.
   for (let t = at('2024-04-15T09:00').getTime(); t <= at('2024-05-22T12:00').getTime(); t += 3600_000) {
     server.clock.now = new Date(t);
     while (actions.length > 0 && at(actions[0]![0]) <= server.clock.now) await actions.shift()![1]();
     await run();
+    if (local(server.clock.now) === '2024-04-23 09:00') ledgerAtReminder = (await getInvitee(server.app.db, 1))!.state;
   }
+  stateAtReminder = ledgerAtReminder;
 }, 120_000);
 
 afterAll(async () => {
@@ -135,6 +142,12 @@ describe('a whole fieldwork', () => {
     const keys = delivered.map((d) => `${d.to}|${d.subject}|${local(d.at).slice(0, 10)}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(delivered).toHaveLength(7 + 4 + 3);
+  });
+
+  it('skipped the finishers while the ledger did not know yet that they had submitted, and knows it after the close', async () => {
+    expect(stateAtReminder).toBe('invited');
+    expect((await getInvitee(server.app.db, 1))!.state).toBe('submitted');
+    expect((await getInvitee(server.app.db, 6))!.state).toBe('submitted');
   });
 
   it('closes by the calendar: codes open the closed page, the unfinished questionnaire becomes a partial response', async () => {

@@ -52,7 +52,14 @@ export function testDefinition(name: string, o: SurveyOptions = {}) {
   };
 }
 
-export async function testServer(options: { databasePath?: string; secret?: string; start?: Date; loginAttemptsPerMinute?: number; codeAttemptsPerMinute?: number; mail?: AppConfig['mail'] } = {}): Promise<TestServer> {
+/**
+ * `batchedLedger`: the ledger learns what respondents do in batches of k, as in production
+ * (usecases/ledger-marks.ts); by default a test server writes each mark at once (a batch of one),
+ * so that tests of other things can read the ledger right after a request.
+ */
+export async function testServer(
+  options: { databasePath?: string; secret?: string; start?: Date; loginAttemptsPerMinute?: number; codeAttemptsPerMinute?: number; mail?: AppConfig['mail']; batchedLedger?: boolean } = {},
+): Promise<TestServer> {
   const clock = { now: options.start ?? new Date('2024-06-03T09:00:00+02:00') };
   const logs: string[] = [];
   const stream = new Writable({
@@ -71,6 +78,7 @@ export async function testServer(options: { databasePath?: string; secret?: stri
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 1000,
     logger: { level: 'info', stream } as unknown as { level: string },
     now: () => clock.now,
+    ...(options.batchedLedger ? {} : { ledgerBatch: 1 }),
     ...(options.mail ? { mail: options.mail } : {}),
   };
   const app = await buildApp(config);

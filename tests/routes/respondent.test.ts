@@ -628,7 +628,7 @@ describe('dates and opting out', () => {
 
     const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
     const q = await server.app.questionnaires.byHash(survey.questionnaire_hash);
-    expect(await closeSurvey(server.app.db, survey, q, server.clock.now)).toEqual({ partial: 1, discarded: 0 });
+    expect(await closeSurvey(server.app.db, server.app.secrets, survey, q, server.clock.now)).toEqual({ partial: 1, discarded: 0 });
     const responses = await listResponses(server.app.db, 'owb-2024');
     expect(responses.map((r) => [r.status, JSON.parse(r.answers)])).toEqual([['partial', { Q1: ['geen'] }]]);
     expect(await listDrafts(server.app.db, 'owb-2024')).toEqual([]);
@@ -644,7 +644,7 @@ describe('dates and opting out', () => {
     await server.app.db.updateTable('drafts').set({ furthest_page: 0 }).where('key', '=', draft!.key).execute();
     const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
     const q = await server.app.questionnaires.byHash(survey.questionnaire_hash);
-    expect(await closeSurvey(server.app.db, survey, q, server.clock.now)).toEqual({ partial: 0, discarded: 1 });
+    expect(await closeSurvey(server.app.db, server.app.secrets, survey, q, server.clock.now)).toEqual({ partial: 0, discarded: 1 });
     expect(await listResponses(server.app.db, 'owb-2024')).toEqual([]);
     await b.open(`/s/${invite!.token}`);
     expect(b.heading()).toBe('Deze vragenlijst is gesloten');
@@ -781,7 +781,7 @@ describe('dates and opting out', () => {
 /** Closes the test survey; returns how many unfinished questionnaires became partial responses. */
 async function closeAndCountPartial(): Promise<number> {
   const survey = (await getSurvey(server.app.db, 'owb-2024'))!;
-  const { partial } = await closeSurvey(server.app.db, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), new Date('2024-06-04T12:00:00Z'));
+  const { partial } = await closeSurvey(server.app.db, server.app.secrets, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), new Date('2024-06-04T12:00:00Z'));
   return partial;
 }
 

@@ -4,11 +4,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
-import { markOpened, unmarkRefused, type InviteeRow } from '../../db/invitees.ts';
+import { unmarkRefused, type InviteeRow } from '../../db/invitees.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
 import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
-import { hasAnswersInProgress, recordDisposition } from '../../usecases/refusal.ts';
+import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../usecases/refusal.ts';
 import { contactOf, definitionOf } from '../../usecases/surveys.ts';
 import { resendOnRequest } from '../../usecases/resend.ts';
 import { audit } from '../../db/audit.ts';
@@ -60,7 +60,7 @@ function parseCarried(text: string): FormValues | undefined {
 
 async function respondentOf(request: Request): Promise<Respondent | undefined> {
   const session = readSession(request);
-  return session && loadRespondent(request.server.db, request.server.questionnaires, session);
+  return session && loadRespondent(request.server.db, request.server.secrets, request.server.questionnaires, session);
 }
 
 export default async function respondentRoutes(app: FastifyInstance): Promise<void> {
@@ -111,9 +111,16 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   /** Exchanges a code or link for a session and sends the browser on to a URL without it. */
   const enter = async (request: Request, reply: FastifyReply, invitee: InviteeRow) => {
-    await markOpened(app.db, invitee.id, amsterdamDate(app.config.now()));
+    await noteOpened(invitee);
     startSession(request, reply, invitee.id, draftKeyFor(app.secrets, invitee));
     return reply.redirect('/q', 303);
+  };
+
+  /** The ledger learns "opened" in a later batch (ledger-marks.ts), like everything a respondent does. */
+  const noteOpened = async (invitee: InviteeRow) => {
+    if (invitee.opened_on !== null) return;
+    const survey = await getSurvey(app.db, invitee.survey_id);
+    if (survey) await app.ledgerMarks.note({ inviteeId: invitee.id, survey, sample: JSON.parse(invitee.sample) as Record<string, string> }, 'opened', amsterdamDate(app.config.now()));
   };
 
   const situationPage = (request: Request, reply: FastifyReply, r: Respondent, situation: Exclude<Situation, 'answering'>) => {
@@ -291,7 +298,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       pageAnswers = Object.fromEntries(Object.entries({ ...pageAnswers }).filter(([key]) => !invalid.has(key.split('.')[0]!)));
       for (const [key, value] of Object.entries(r.answers)) if (invalid.has(key.split('.')[0]!)) pageAnswers[key] = value;
     }
-    const outcome = await savePage(app.db, r, block, pageAnswers, version, direction, now);
+    const outcome = await savePage(app.db, app.secrets, app.ledgerMarks, r, block, pageAnswers, version, direction, now);
     switch (outcome.kind) {
       case 'saved':
         return reply.redirect(direction === 'stay' ? '/q/saved' : `/q/p/${outcome.next.id}`, 303);
@@ -335,11 +342,11 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     if (!invitee) return reenterPage(request, reply, 400, { page, carried, error: ui.codeUnknown });
     const ended = readEndedSession(request);
     const draftKey = draftKeyFor(app.secrets, invitee);
-    await markOpened(app.db, invitee.id, amsterdamDate(app.config.now()));
+    await noteOpened(invitee);
     startSession(request, reply, invitee.id, draftKey);
     // Only the person whose page it was sees its answers again; anyone else starts where they are.
     if (ended?.invitee !== invitee.id) return reply.redirect('/q', 303);
-    const r = await loadRespondent(app.db, app.questionnaires, { invitee: invitee.id, draftKey });
+    const r = await loadRespondent(app.db, app.secrets, app.questionnaires, { invitee: invitee.id, draftKey });
     if (!r || situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
     const block = r.questionnaire.blocks.find((b) => b.id === page);
     const pages = pagesOf(r);
@@ -352,7 +359,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   app.get<Route>('/q/done', async (request: Request, reply) => {
     const r = await respondentOf(request);
     if (!r) return expired(request, reply);
-    if (r.invitee.state !== 'submitted') return reply.redirect('/q', 303);
+    if (situationOf(r, app.config.now()) !== 'completed') return reply.redirect('/q', 303);
     const q = r.questionnaire;
     const lang = languageOf(request, reply, q.languages);
     const ui = uiText(lang);
@@ -373,7 +380,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
-    if (invitee.state === 'submitted') return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
+    if (await hasSubmitted(app.db, app.secrets, invitee)) return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
     // Answers in progress are deleted only when the page has said so (the form then carries
     // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
     const inProgress = await hasAnswersInProgress(app.db, app.secrets, invitee);
@@ -393,7 +400,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
-    if (invitee.state === 'submitted') return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
+    if (await hasSubmitted(app.db, app.secrets, invitee)) return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
     const withdrawAnswers = (request.body as Record<string, unknown> | undefined)?.answers === 'withdraw';
     const { withdrawn } = await recordDisposition(app.db, app.secrets, invitee, 'refused', app.config.now(), { withdrawAnswers });
     endSession(reply);
