@@ -3,8 +3,8 @@
 //
 //   PORT (3000), HOST (127.0.0.1), DATABASE_PATH (data/enquete.sqlite), PUBLIC_URL,
 //   SERVER_SECRET (else kept in a file "secret" beside the database, created on first use),
-//   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in data/mail),
-//   MAIL_DIR (data/mail), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
+//   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in MAIL_DIR),
+//   MAIL_DIR (dev-mail, outside the data folder), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
 //   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,15 +46,39 @@ function dkimFrom(env: NodeJS.ProcessEnv): DkimConfig | undefined {
   return dkim;
 }
 
+/** Whether the address respondents use is this machine's: a local demo or development. */
+function isLocal(publicUrl: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(publicUrl).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Without SMTP_URL mails are .eml files, each with a respondent's link and code: for development
+ * and the demo, so not inside the data folder (a backup of it must not be a second copy of the
+ * codes). A server that respondents reach from elsewhere needs SMTP_URL, or MAIL_DIR set on purpose.
+ */
+function mailDir(env: NodeJS.ProcessEnv, publicUrl: string): string {
+  if (!env.SMTP_URL && !env.MAIL_DIR && !isLocal(publicUrl)) {
+    throw new ConfigError(
+      `PUBLIC_URL is ${publicUrl}, not this machine, but SMTP_URL is not set: mails would only be written as .eml files, each with a respondent's code. Set SMTP_URL (the mail relay), or MAIL_DIR to keep .eml files on purpose`,
+    );
+  }
+  return resolve(env.MAIL_DIR ?? `${projectRoot}dev-mail`);
+}
+
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
   const port = Number(env.PORT ?? 3000);
   const databasePath = resolve(env.DATABASE_PATH ?? `${projectRoot}data/enquete.sqlite`);
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     databasePath,
     ...serverSecret(env, databasePath),
-    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
     secureCookies: env.COOKIE_SECURE !== 'false',
     questionnairesDir: `${projectRoot}questionnaires`,
     codeAttemptsPerMinute: 10,
@@ -62,7 +86,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
     now: () => new Date(),
     mail: {
       smtpUrl: env.SMTP_URL || undefined,
-      dir: resolve(env.MAIL_DIR ?? resolve(dirname(databasePath), 'mail')),
+      dir: mailDir(env, publicUrl),
       senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
       staleClaimMs: Number(env.SENDER_STALE_CLAIM_SECONDS ?? 60) * 1000,
       dkim: dkimFrom(env),

@@ -28,6 +28,7 @@ import { surveyOverview } from '../../server/usecases/overview.ts';
 import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
+import { removeSurveyMailFiles } from '../../server/mail/transport.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
@@ -607,6 +608,7 @@ export async function purgeCommand(ctx: CliContext, surveyArg: string, options: 
   }
   const purged = await purgeSurvey(ctx.db, survey, ctx.config.now());
   ctx.io.out(`${survey.id}: contact data of ${purged.invitees} invitees removed; counts kept for ${purged.strata} strata.`);
+  if (ctx.config.mail && removeSurveyMailFiles(ctx.config.mail.dir, survey.id)) ctx.io.out(`${survey.id}: its .eml files in ${ctx.config.mail.dir} removed.`);
   return 0;
 }
 

@@ -57,7 +57,7 @@ export function composeMail(secrets: Secrets, templates: MailTemplates, run: Mai
   const messageId = messageIdFor(secrets, run, invitee.id, outboxMailingId);
   try {
     const rendered = templates.render({ definition: run.definition, mailing, invitee, code, token, publicUrl: run.publicUrl, closesAt: run.closesAt, messageId });
-    return { mail: { rendered: { messageId, to: rendered.to, subject: rendered.subject }, message: composeMessage(rendered, now) } };
+    return { mail: { rendered: { messageId, to: rendered.to, subject: rendered.subject }, message: composeMessage(rendered, now), surveyId: run.surveyId } };
   } catch (e) {
     if (e instanceof TemplateError) return { unrenderable: `mailing ${mailing.id} cannot be rendered: ${e.message}` };
     if (e instanceof HeaderInjectionError) return { refused: e.message };

@@ -2,7 +2,7 @@
 // the embedded default, .eml files in a folder, so the demo shows exactly what would have been
 // sent. Both send the message composed in mime.ts.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
@@ -12,6 +12,8 @@ import { SmtpSession, type SmtpOptions } from './smtp-client.ts';
 export interface OutgoingMail {
   rendered: Pick<RenderedMail, 'messageId' | 'to' | 'subject'>;
   message: ComposedMessage;
+  /** The survey it belongs to: the .eml transport keeps each survey's mails in a folder of its own. */
+  surveyId?: string;
 }
 
 export interface MailTransport {
@@ -156,19 +158,37 @@ export function smtpTransport(url: string): MailTransport {
   };
 }
 
+/**
+ * Mails as .eml files, for development and the demo: a folder per survey, readable by the owner
+ * only (every file holds a respondent's link and code), removed with the survey's contact data at
+ * purge (removeSurveyMailFiles).
+ */
 export function fileTransport(dir: string): MailTransport {
   return {
     description: `.eml files in ${dir}`,
-    async send({ rendered, message }, finish) {
+    async send({ rendered, message, surveyId }, finish) {
       await finish;
       const name = rendered.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9@._-]/g, '_');
+      const folder = surveyId === undefined ? dir : surveyMailFolder(dir, surveyId);
       try {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `${name}.eml`), message.raw);
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        writeFileSync(join(folder, `${name}.eml`), message.raw, { mode: 0o600 });
       } catch (e) {
-        throw new MailUnavailableError(`mail folder ${dir}: ${(e as Error).message}`, { cause: e });
+        throw new MailUnavailableError(`mail folder ${folder}: ${(e as Error).message}`, { cause: e });
       }
     },
     close: () => {},
   };
+}
+
+function surveyMailFolder(dir: string, surveyId: string): string {
+  return join(dir, surveyId.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+/** Removes the .eml files of a survey (survey purge); returns whether there were any. */
+export function removeSurveyMailFiles(dir: string, surveyId: string): boolean {
+  const folder = surveyMailFolder(dir, surveyId);
+  if (!existsSync(folder)) return false;
+  rmSync(folder, { recursive: true, force: true });
+  return true;
 }

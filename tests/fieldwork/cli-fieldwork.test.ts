@@ -311,7 +311,8 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     const invitee = (await db((d) => findInviteeByEmail(d, 'bellen', 't.terug@epe.nl')))!;
     expect([invitee.state, invitee.bounced_on]).toEqual(['invited', null]);
     expect((await survey('send', 'bellen')).code).toBe(0);
-    const sentTo = readdirSync(env.MAIL_DIR!).map((f) => /^To: (.*)$/m.exec(readFileSync(join(env.MAIL_DIR!, f), 'utf8'))![1]);
+    const folder = join(env.MAIL_DIR!, 'bellen');
+    const sentTo = readdirSync(folder).map((f) => /^To: (.*)$/m.exec(readFileSync(join(folder, f), 'utf8'))![1]);
     expect(sentTo).toContain('"T. Terug" <t.terug@epe.nl>');
     expect(sentTo.join()).not.toContain('terug@x.nl');
     const logged = await db((d) => d.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'address corrected').execute());
@@ -377,8 +378,11 @@ describe('phoning non-responders: survey call-list, call and code', () => {
     expect(logged).toEqual([{ action: 'mail resent', detail: `invitee ${invitee.id}: invitation` }]);
     // Sent, and still counted apart once the contact data is gone.
     expect((await survey('send', 'bellen')).code).toBe(0);
+    expect(readdirSync(join(env.MAIL_DIR!, 'bellen')).length).toBeGreaterThan(0);
     expect((await survey('close', 'bellen')).code).toBe(0);
-    expect((await survey('purge', 'bellen', '--yes')).code).toBe(0);
+    // The .eml files, each with a link and code, go with the contact data.
+    expect((await survey('purge', 'bellen', '--yes')).out).toContain(`bellen: its .eml files in ${env.MAIL_DIR} removed.`);
+    expect(readdirSync(env.MAIL_DIR!)).not.toContain('bellen');
     expect((await survey('schedule', 'bellen')).out.find((l) => l.startsWith('invitation'))).toMatch(/sent \d+, sent again on request: sent 1$/);
   });
 

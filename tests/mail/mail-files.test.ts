@@ -1,0 +1,61 @@
+// The .eml transport is for development and the demo: every file holds a respondent's link and
+// code, so the files must not be a second copy of the codes (docs/anonymity.md): outside the data
+// folder by default, readable by the owner only, a folder per survey that purge removes, and no
+// server reachable from elsewhere writes them unless told to on purpose.
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../server/config.ts';
+import { configFromEnvironment } from '../../server/environment.ts';
+import { composeMessage } from '../../server/mail/mime.ts';
+import type { RenderedMail } from '../../server/mail/render.ts';
+import { fileTransport, removeSurveyMailFiles } from '../../server/mail/transport.ts';
+
+const mail = (to: string, surveyId: string) => {
+  const rendered: RenderedMail = {
+    from: 'Onderzoek <onderzoek@bureau.test>',
+    to: { name: '', address: to },
+    subject: 'Uitnodiging',
+    text: 'Uw code: ABCD-EFGH-JKLM-NPQR\n',
+    html: '<p>Uw code</p>',
+    messageId: `<${to.replace('@', '.')}@bureau.test>`,
+    headers: {},
+  };
+  return { rendered, message: composeMessage(rendered, new Date()), surveyId };
+};
+
+describe('the .eml transport', () => {
+  it('keeps each survey in a folder of its own, readable by the owner only, and purge removes that folder alone', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mail-files-')), 'dev-mail');
+    const transport = fileTransport(dir);
+    await transport.send(mail('a@gemeente.test', 'owb-2024'));
+    await transport.send(mail('b@gemeente.test', 'monitor-2024'));
+    expect(readdirSync(dir).sort()).toEqual(['monitor-2024', 'owb-2024']);
+    const [file] = readdirSync(join(dir, 'owb-2024'));
+    expect(statSync(join(dir, 'owb-2024', file!)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'owb-2024')).mode & 0o777).toBe(0o700);
+
+    expect(removeSurveyMailFiles(dir, 'owb-2024')).toBe(true);
+    expect(readdirSync(dir)).toEqual(['monitor-2024']);
+    expect(removeSurveyMailFiles(dir, 'owb-2024')).toBe(false);
+  });
+});
+
+describe('where mail goes, from the environment', () => {
+  const base = { DATABASE_PATH: join(tmpdir(), 'mail-files-env', 'data', 'enquete.sqlite'), SERVER_SECRET: 'mail-files-test-secret-of-sufficient-length' };
+
+  it('puts the .eml folder outside the data folder by default', () => {
+    const config = configFromEnvironment(base);
+    const data = dirname(config.databasePath);
+    expect(relative(data, config.mail!.dir).startsWith('..')).toBe(true);
+  });
+
+  it('refuses to start a server that respondents reach from elsewhere without SMTP_URL, unless MAIL_DIR is set on purpose', () => {
+    expect(() => configFromEnvironment({ ...base, PUBLIC_URL: 'https://enquete.bureau.nl' })).toThrow(ConfigError);
+    expect(() => configFromEnvironment({ ...base, PUBLIC_URL: 'https://enquete.bureau.nl' })).toThrow(/SMTP_URL/);
+    expect(configFromEnvironment({ ...base, PUBLIC_URL: 'https://enquete.bureau.nl', SMTP_URL: 'smtp://relay.bureau.nl:587' }).mail!.smtpUrl).toBe('smtp://relay.bureau.nl:587');
+    expect(configFromEnvironment({ ...base, PUBLIC_URL: 'https://enquete.bureau.nl', MAIL_DIR: '/srv/test-mail' }).mail!.dir).toBe('/srv/test-mail');
+    expect(configFromEnvironment({ ...base, PUBLIC_URL: 'http://127.0.0.1:3000' }).mail!.smtpUrl).toBeUndefined();
+  });
+});
