@@ -1,6 +1,7 @@
 // Builds the Fastify app. It never listens and never reads the environment: main.ts does both,
 // and tests call buildApp with their own config and inject requests.
 
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AppConfig } from './config.ts';
 import { uiText } from './i18n/ui.ts';
@@ -12,10 +13,22 @@ import respondentRoutes from './routes/respondent/index.ts';
 import adminRoutes from './routes/admin/index.ts';
 import { adminText } from './i18n/admin.ts';
 
-/** Request logs never show a code or token, nor who asked (no IP address, no user agent). */
-export function redactUrl(url: string): string {
-  return url.replace(/^\/(s|optout)\/[^/?#]+/, '/$1/[redacted]');
+/**
+ * Request logs show the route's pattern (`/q/p/:page`, `/s/:token`), never the URL: no code or
+ * token, and no page id, so that a session's requests do not spell out its routing (whether
+ * someone met aggression, sought support). Nor who asked: no IP address, no user agent.
+ */
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? '(no route)';
 }
+
+/**
+ * Log times to the minute, and request ids that count nothing: at a finer resolution, or in the
+ * order of a counter, the log would single out the request that submitted a questionnaire among
+ * the commits of the database (docs/anonymity.md).
+ */
+const minuteTimestamp = () => `,"time":"${new Date().toISOString().slice(0, 16)}Z"`;
+const randomRequestId = () => randomBytes(8).toString('base64url');
 
 const STORAGE_UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN']);
 
@@ -31,12 +44,21 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
         ? false
         : {
             ...(typeof config.logger === 'object' ? config.logger : {}),
+            timestamp: minuteTimestamp,
             serializers: {
-              req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }),
+              req: (req: FastifyRequest) => ({ method: req.method, route: routeOf(req) }),
             },
           },
+    genReqId: randomRequestId,
+    // One line per request, written below: without the time it took to the millisecond, which
+    // too would tell a submit from a page.
+    disableRequestLogging: true,
     // Behind a proxy the client address is in X-Forwarded-For; it is used for rate limiting only.
     trustProxy: true,
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, route: routeOf(request), statusCode: reply.statusCode }, 'request');
   });
 
   await app.register(dbPlugin, { config });

@@ -185,12 +185,26 @@ describe('drafts', () => {
 describe('request logs', () => {
   it('never contain a code or token, nor who made the request', () => {
     const logs = server.logs.join('');
-    expect(logs).toContain('/s/[redacted]');
+    expect(logs).toContain('"route":"/s/:token"');
     for (const invite of invites) {
       expect(logs).not.toContain(invite.token);
       expect(logs).not.toContain(invite.code);
       expect(logs).not.toContain(formatCode(invite.code));
     }
     expect(logs).not.toMatch(/remoteAddress|user-agent|127\.0\.0\.1/i);
+  });
+
+  it('show route patterns only, so that no sequence of pages spells out anyone\'s routing, at a resolution that cannot single out a submit', () => {
+    const lines = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const requests = lines.filter((l) => l.msg === 'request');
+    expect(requests.length).toBeGreaterThan(100);
+    expect(new Set(requests.map((r) => r.route))).toContain('/q/p/:page');
+    // No page id anywhere (every page of the questionnaire these respondents were shown).
+    const text = server.logs.join('');
+    for (const page of ['welkom', 'H1', 'H1_reactie', 'H4', 'H5']) expect(text).not.toContain(`/q/p/${page}`);
+    expect(text).not.toMatch(/"url"|responseTime/);
+    // Times to the minute; request ids that count nothing.
+    for (const line of lines) expect(String(line.time)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
+    expect(requests.some((r) => /^req-\d+$/.test(String(r.reqId)))).toBe(false);
   });
 });
