@@ -26,6 +26,8 @@ const nl = {
   roles: { fieldwork: 'veldwerk', analyst: 'analist' },
   responseTitle: 'Respons per stratum',
   responseCaption: 'Respons = volledig + gedeeltelijk (telregel). Subtotalen zijn verhoudingen van opgetelde aantallen.',
+  ledgerLag:
+    'Wat respondenten doen (geopend, begonnen, ingevuld) komt in groepjes van ten minste {k} met dezelfde meegegeven kenmerken in deze cijfers, zodat niemand aan zijn antwoorden te koppelen is. De cijfers kunnen daardoor achterlopen; nu wachten {n} respondenten op hun groepje. Bij het sluiten komt alles erin.',
   stratum: 'Stratum',
   total: 'Totaal',
   subtotal: 'Subtotaal',
@@ -125,6 +127,8 @@ const en: AdminText = {
   roles: { fieldwork: 'fieldwork', analyst: 'analyst' },
   responseTitle: 'Response per stratum',
   responseCaption: 'Response = complete + partial (counting rule). Subtotals are ratios of summed counts.',
+  ledgerLag:
+    'What respondents do (opened, started, completed) reaches these figures in groups of at least {k} with the same carried characteristics, so that nobody can be tied to their answers. The figures may therefore lag; {n} respondents are waiting for their group now. At close everything is counted.',
   stratum: 'Stratum',
   total: 'Total',
   subtotal: 'Subtotal',

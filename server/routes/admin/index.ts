@@ -98,6 +98,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       csrfToken: reply.generateCsrf(),
       survey: { id: survey.id, title: survey.title },
       ...dashboardView(dashboard, t),
+      ledgerLag: survey.closed_at ? undefined : fill(t.ledgerLag, { k: app.ledgerMarks.batchSize(survey), n: app.ledgerMarks.waiting(survey.id) }),
       exports: request.account!.role === 'analyst' ? exportFormatsOf(survey).map((f) => ({ href: `/admin/surveys/${survey.id}/export/${f}`, label: t.exportNames[f] })) : undefined,
     });
   });
