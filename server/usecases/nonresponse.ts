@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
-import type { Db } from '../db/connection.ts';
+import { checkpoint, type Db } from '../db/connection.ts';
 import type { InviteeRow } from '../db/invitees.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { guardFormula } from '../domain/analysis/files.ts';
@@ -42,21 +42,22 @@ export async function recordNonResponseInterview(db: Db, survey: SurveyRow, invi
   const parsed = parseNonResponseAnswers(questions, pairs);
   if (!parsed.ok) throw new SurveyError(`nothing recorded:\n  ${parsed.problems.join('\n  ')}`);
   const strata = carriedStrata(definitionOf(survey), JSON.parse(invitee.sample) as Record<string, string>);
-  await db.transaction().execute(async (trx) => {
-    // Checked again in the write: two interviewers recording the same person at once store one.
-    const marked = await trx
-      .updateTable('invitees')
-      .set({ interviewed_on: amsterdamDate(now) })
-      .where('id', '=', invitee.id)
-      .where('state', '=', 'refused')
-      .where('interviewed_on', 'is', null)
-      .executeTakeFirst();
-    if (Number(marked.numUpdatedRows) !== 1) throw new SurveyError(`${invitee.email} changed meanwhile (interviewed already, or taking part after all): nothing recorded`);
-    await trx
-      .insertInto('nonresponse_answers')
-      .values({ id: randomBytes(16).toString('hex'), survey_id: survey.id, strata: JSON.stringify(strata), answers: JSON.stringify(parsed.answers) })
-      .execute();
-  });
+  // Two transactions, never one (docs/anonymity.md): the ledger first, checked again in the write
+  // (two interviewers recording the same person at once store one), then the answers; then the
+  // WAL is emptied, so that no copy finds the two next to each other.
+  const marked = await db
+    .updateTable('invitees')
+    .set({ interviewed_on: amsterdamDate(now) })
+    .where('id', '=', invitee.id)
+    .where('state', '=', 'refused')
+    .where('interviewed_on', 'is', null)
+    .executeTakeFirst();
+  if (Number(marked.numUpdatedRows) !== 1) throw new SurveyError(`${invitee.email} changed meanwhile (interviewed already, or taking part after all): nothing recorded`);
+  await db
+    .insertInto('nonresponse_answers')
+    .values({ id: randomBytes(16).toString('hex'), survey_id: survey.id, strata: JSON.stringify(strata), answers: JSON.stringify(parsed.answers) })
+    .execute();
+  await checkpoint(db);
   return parsed.answers;
 }
 
