@@ -29,6 +29,7 @@ import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { removeSurveyMailFiles } from '../../server/mail/transport.ts';
+import { smallCarriedStrata } from '../../server/usecases/carried-strata.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../server/usecases/refusal.ts';
 import { correctAddress, deliveryProblems, retryUndelivered } from '../../server/usecases/delivery-problems.ts';
@@ -125,6 +126,8 @@ async function createFromFile(ctx: CliContext, file: string): Promise<string | u
   const outcome = await saveSurvey(ctx.db, checked.survey, ctx.config.now());
   const tz = plan.timezone;
   ctx.io.out(`${outcome} survey ${definition.id} (${definition.title}): opens ${when(plan.opensAt, tz)}, open through ${closeDateText(plan.closesAt, tz)}, ${plan.mailings.length} mailings`);
+  const saved = await getSurvey(ctx.db, definition.id);
+  if (saved) for (const warning of await smallCarriedStrata(ctx.db, saved)) ctx.io.err(`${file}: warning: ${warning}`);
   return definition.id;
 }
 
@@ -187,6 +190,7 @@ export async function importCommand(ctx: CliContext, surveyArg: string, file: st
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   ctx.io.out(`${file}: ${plural(result.rows, 'row', 'rows')}; ${plural(result.added, 'new invitee', 'new invitees')} imported, ${result.existing} already in survey ${survey.id} (${seconds} s)`);
+  for (const warning of await smallCarriedStrata(ctx.db, survey)) ctx.io.err(`warning: ${warning}`);
   return 0;
 }
 
@@ -703,7 +707,7 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
   return 0;
 }
 
-export async function exportCommand(ctx: CliContext, surveyArg: string, format: string, outDir: string | undefined): Promise<number> {
+export async function exportCommand(ctx: CliContext, surveyArg: string, format: string, outDir: string | undefined, options: { keepSmallStrata?: boolean } = {}): Promise<number> {
   if (format !== 'all' && !(format in EXPORT_FORMATS)) {
     ctx.io.err(`unknown format "${format}": use ${Object.keys(EXPORT_FORMATS).join(', ')} or all`);
     return 2;
@@ -718,9 +722,10 @@ export async function exportCommand(ctx: CliContext, surveyArg: string, format: 
   const questionnaire = await ctx.questionnaires.byHash(survey.questionnaire_hash);
   if (outDir) mkdirSync(outDir, { recursive: true });
   for (const [i, f] of formats.entries()) {
-    const result = await exportSurvey(ctx.db, survey, questionnaire, f);
+    const result = await exportSurvey(ctx.db, survey, questionnaire, f, { keepSmallStrata: options.keepSmallStrata === true });
     // The same for every file; said once.
     if (i === 0) for (const note of result.notes) ctx.io.err(`note on the weights: ${note}`);
+    if (i === 0) for (const note of result.strataNotes ?? []) ctx.io.err(`note on the carried strata: ${note}`);
     if (outDir) {
       const file = join(outDir, result.fileName);
       writeFileSync(file, result.body);
@@ -729,6 +734,6 @@ export async function exportCommand(ctx: CliContext, surveyArg: string, format: 
       ctx.io.out(result.body.trimEnd());
     }
   }
-  await audit(ctx.db, { actor: cliActor(), action: 'export', surveyId: survey.id, detail: formats.join(', ') }, ctx.config.now());
+  await audit(ctx.db, { actor: cliActor(), action: 'export', surveyId: survey.id, detail: formats.join(', ') + (options.keepSmallStrata ? ' (small strata kept)' : '') }, ctx.config.now());
   return 0;
 }

@@ -181,7 +181,10 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .argument('<survey>', 'survey id, or its definition file')
     .option('--format <format>', 'csv, codebook, codebook-json, sps, topline, or all', 'csv')
     .option('--out <folder>', 'write files into this folder (default: print to stdout)')
-    .action((survey: string, options: { format: string; out?: string }) => withDb((ctx) => exportCommand(ctx, survey, options.format, options.out)));
+    .option('--keep-small-strata', 'show carried strata as they are, also values fewer than k responses have (by default merged or left out, and said so in the codebook)')
+    .action((survey: string, options: { format: string; out?: string; keepSmallStrata?: boolean }) =>
+      withDb((ctx) => exportCommand(ctx, survey, options.format, options.out, { keepSmallStrata: options.keepSmallStrata === true })),
+    );
 
   const admin = program.command('admin').description('accounts for the /admin dashboard');
   admin

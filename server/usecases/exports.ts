@@ -3,6 +3,7 @@
 // the dashboard) against the target (an explicit population table, or the number invited).
 
 import { shuffle } from '../domain/analysis/shuffle.ts';
+import { protectCarriedStrata } from '../domain/analysis/small-strata.ts';
 import type { Db } from '../db/connection.ts';
 import { listResponses } from '../db/responses.ts';
 import type { SurveyRow } from '../db/surveys.ts';
@@ -61,13 +62,15 @@ export interface ExportResult {
   responses: number;
   /** What a reader of the weighted results must be told (also in the codebook); empty if nothing. */
   notes: string[];
+  /** Carried strata merged or left out (also in the codebook); empty if nothing. */
+  strataNotes?: string[];
 }
 
 /**
  * One export file. Every call codes the responses afresh and shuffles them: the order of rows
  * says nothing about the order of arrival.
  */
-export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, format: ExportFormat, options: { lang?: string } = {}): Promise<ExportResult> {
+export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, format: ExportFormat, options: { lang?: string; keepSmallStrata?: boolean } = {}): Promise<ExportResult> {
   if (format === 'nonresponse') {
     const { csv, rows } = await nonResponseCsv(db, survey);
     return { fileName: exportFileName(survey, format), contentType: EXPORT_FORMATS[format].type, body: csv, responses: rows, notes: [] };
@@ -96,10 +99,22 @@ export async function exportSurvey(db: Db, survey: SurveyRow, q: Questionnaire, 
   }
 
   const rows: Cell[][] = records.map((r) => schema.code(r, weightOf(r)));
+  // Carried values that fewer than k responses have are merged or left out (small-strata.ts),
+  // in the stratum columns only: coding (what was asked of whom) used the real values.
+  let strataNotes: string[] = [];
+  if (!options.keepSmallStrata) {
+    const protection = protectCarriedStrata(records.map((r) => r.strata), def.sample.carry, def.reporting.minCell);
+    for (const field of def.sample.carry) {
+      const column = schema.variables.findIndex((v) => v.source === 'stratum' && v.name === field);
+      rows.forEach((row, i) => (row[column] = protection.shown[i]![field] ?? null));
+    }
+    strataNotes = protection.notes;
+    if (def.weighting && strataNotes.length > 0) strataNotes.push('The weights were computed on the strata as they are, so a weight can still tell apart values shown together.');
+  }
   shuffle(rows);
-  const info: ExportInfo = { surveyId: survey.id, title: survey.title, questionnaireId: q.id, questionnaireVersion: q.version, ...(weighting ? { weighting, weightingNotes: notes } : {}) };
+  const info: ExportInfo = { surveyId: survey.id, title: survey.title, questionnaireId: q.id, questionnaireVersion: q.version, strataNotes, ...(weighting ? { weighting, weightingNotes: notes } : {}) };
   const meta = EXPORT_FORMATS[format];
-  const result = (body: string): ExportResult => ({ fileName: exportFileName(survey, format), contentType: meta.type, body, responses: rows.length, notes });
+  const result = (body: string): ExportResult => ({ fileName: exportFileName(survey, format), contentType: meta.type, body, responses: rows.length, notes, strataNotes });
   switch (format) {
     case 'csv':
       return result(responsesCsv(schema.variables, rows));

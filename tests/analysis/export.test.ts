@@ -17,6 +17,9 @@ import { questionnairesDir, testDefinition, testServer, type Browser, type TestS
 let server: TestServer;
 const files = new Map<ExportFormat, string>();
 let rows: Record<string, string>[];
+let protectedRows: Record<string, string>[];
+let protectedNotes: string[];
+let protectedCodebook: string;
 
 const FUNCTIONS = { burgemeester: 342, wethouder: 1311, raadslid: 8384 };
 
@@ -67,8 +70,14 @@ beforeAll(async () => {
   await closeSurvey(server.app.db, server.app.secrets, survey, await server.app.questionnaires.byHash(survey.questionnaire_hash), server.clock.now);
   const closed = (await getSurvey(server.app.db, 'owb-2024'))!;
   const q = await server.app.questionnaires.byHash(closed.questionnaire_hash);
-  for (const format of ['csv', 'codebook', 'codebook-json', 'sps', 'topline'] as const) files.set(format, (await exportSurvey(server.app.db, closed, q, format)).body);
+  // As an analyst who asked for the strata as they are: each stratum here has fewer than k (5)
+  // responses, which the default export merges (tested below).
+  for (const format of ['csv', 'codebook', 'codebook-json', 'sps', 'topline'] as const) files.set(format, (await exportSurvey(server.app.db, closed, q, format, { keepSmallStrata: true })).body);
   rows = parse(files.get('csv')!, { columns: true }) as Record<string, string>[];
+  const protectedCsv = await exportSurvey(server.app.db, closed, q, 'csv');
+  protectedRows = parse(protectedCsv.body, { columns: true }) as Record<string, string>[];
+  protectedNotes = protectedCsv.strataNotes ?? [];
+  protectedCodebook = (await exportSurvey(server.app.db, closed, q, 'codebook')).body;
 });
 
 afterAll(() => server.close());
@@ -114,6 +123,23 @@ describe('responses CSV', () => {
 
   it('defuses spreadsheet formulas in open answers', () => {
     expect(rows.find((r) => r.Q2_anders_text !== '')!.Q2_anders_text).toBe(`'=HYPERLINK("x")`);
+  });
+});
+
+describe('carried strata that fewer than k responses have', () => {
+  it('are merged by default (2 mayors, 1 alderman, 2 council members: one group of 5), and the codebook says so', () => {
+    expect(new Set(protectedRows.map((r) => r.functie))).toEqual(new Set(['burgemeester + raadslid + wethouder']));
+    expect(protectedNotes).toEqual([
+      'functie: burgemeester, raadslid, wethouder are shown together as "burgemeester + raadslid + wethouder" (some had fewer than 5 responses alone).',
+      'The weights were computed on the strata as they are, so a weight can still tell apart values shown together.',
+    ]);
+    expect(protectedCodebook).toContain('**Carried strata:** functie: burgemeester, raadslid, wethouder are shown together');
+    // The rest of the row is coded from the real values, as before.
+    expect(protectedRows.map((r) => r.bestuurslaag).sort()).toEqual(rows.map((r) => r.bestuurslaag).sort());
+  });
+
+  it('are shown as they are only when the analyst asks for it', () => {
+    expect(rows.map((r) => r.functie).sort()).toEqual(['burgemeester', 'burgemeester', 'raadslid', 'raadslid', 'wethouder']);
   });
 });
 

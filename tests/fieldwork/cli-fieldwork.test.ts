@@ -108,6 +108,21 @@ async function importOnRealClock(id: string, calendar: { opens: string; sendWind
   expect((await survey('import', file, join(dir, 'frame.csv'))).code).toBe(0);
 }
 
+describe('carried strata smaller than k', () => {
+  it('are warned about at import and at create, before anyone is invited', async () => {
+    // The frame: 2 mayors, 1 alderman, 3 council members; the survey carries functie, k = 5.
+    const again = await survey('import', 'owb-2024', join(dir, 'frame.csv'));
+    expect(again.code).toBe(0);
+    expect(again.err).toEqual([
+      'warning: carried stratum functie=burgemeester has 2 invitees, fewer than 5 (reporting.minCell): their responses would single out the respondents. Exports merge or leave out such values; carry a coarser field to avoid it',
+      'warning: carried stratum functie=raadslid has 3 invitees, fewer than 5 (reporting.minCell): their responses would single out the respondents. Exports merge or leave out such values; carry a coarser field to avoid it',
+      'warning: carried stratum functie=wethouder has 1 invitee, fewer than 5 (reporting.minCell): a response would single out the respondent. Exports merge or leave out such values; carry a coarser field to avoid it',
+    ]);
+    const created = await survey('create', definition);
+    expect(created.err.filter((l) => l.includes('functie=wethouder has 1 invitee'))).toHaveLength(1);
+  });
+});
+
 describe('survey list', () => {
   it("shows each survey's stage, dates, invited and responses, also from the counts kept at purge", async () => {
     await db((d) => d.updateTable('invitees').set({ state: 'submitted', submitted_on: '2024-06-05', counted_on: '2024-06-05' }).where('email', '=', 'b1@x.nl').execute());
@@ -676,11 +691,18 @@ describe('survey export', () => {
     // Invited: 2 burgemeesters, 1 wethouder, 3 raadsleden; the one (partial) response is a raadslid.
     expect(result.err).toEqual([
       'note on the weights: No responses in cells "burgemeester", "wethouder": 50% of the target is not represented, so the weights add up to 0.5 rather than 1. Combine such a cell with a similar one in the definition\'s weighting.cells.',
+      // One response: its functie would point at one person.
+      'note on the carried strata: functie is left out: fewer than 5 responses in all.',
+      'note on the carried strata: The weights were computed on the strata as they are, so a weight can still tell apart values shown together.',
     ]);
     const lines = result.out.join('\n').split('\n');
     expect(lines[0]).toMatch(/^status,weight,functie,/);
     // status 2 = partial
-    expect(lines.slice(1)).toEqual([expect.stringMatching(/^2,0\.5,raadslid,/)]);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^2,0\.5,,/)]);
+    // As it is, when the analyst asks (and the audit log says so).
+    const kept = await survey('export', 'weighted', '--format', 'csv', '--keep-small-strata');
+    expect(kept.out.join('\n').split('\n').slice(1)).toEqual([expect.stringMatching(/^2,0\.5,raadslid,/)]);
+    expect(await db((d) => d.selectFrom('audit_log').select('detail').where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirst())).toEqual({ detail: 'csv (small strata kept)' });
   });
 
   it('refuses an unknown format, and several files without a folder', async () => {

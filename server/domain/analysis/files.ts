@@ -13,6 +13,8 @@ export interface ExportInfo {
   weighting?: string;
   /** What a reader of the weighted results must be told (cells without responses, …). */
   weightingNotes?: string[];
+  /** Carried strata merged or left out because fewer than k responses had them (small-strata.ts). */
+  strataNotes?: string[];
 }
 
 /**
@@ -95,6 +97,7 @@ export interface Codebook {
   responses: number;
   weighting: string | null;
   weightingNotes: string[];
+  strataNotes: string[];
   missingValues: string;
   variables: CodebookVariable[];
 }
@@ -111,6 +114,7 @@ export function codebook(info: ExportInfo, variables: readonly Variable[], rows:
     responses: rows.length,
     weighting: info.weighting ?? null,
     weightingNotes: info.weightingNotes ?? [],
+    strataNotes: info.strataNotes ?? [],
     missingValues: MISSING_NOTE,
     variables: variables.map((v, i) => ({
       name: v.name,
@@ -137,6 +141,7 @@ export function codebookMarkdown(book: Codebook): string {
     book.weighting ? `Weighting: ${md(book.weighting)}` : 'Unweighted.',
     '',
     ...book.weightingNotes.flatMap((note) => [`**Note:** ${md(note)}`, '']),
+    ...book.strataNotes.flatMap((note) => [`**Carried strata:** ${md(note)}`, '']),
     md(book.missingValues),
     '',
   ];
