@@ -5,7 +5,7 @@
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator } from 'kysely';
+import { Kysely, Migrator, type Driver } from 'kysely';
 import { migrationProvider } from '../../migrations/index.ts';
 import { dialectOf, GroupCommitDriver, type GroupCommitOptions } from './group-commit.ts';
 import type { Database } from './schema.ts';
@@ -53,6 +53,19 @@ export async function openDatabase(path: string, durability?: GroupCommitOptions
 const BUSY_TIMEOUT_MS = 5000;
 
 const drivers = new WeakMap<Db, GroupCommitDriver>();
+
+/** The same database through another view of its driver (made once per database and kind). */
+function viewOf(db: Db, views: WeakMap<Db, Db>, driverView: (driver: GroupCommitDriver) => Driver): Db {
+  const driver = drivers.get(db);
+  if (!driver) return db;
+  let view = views.get(db);
+  if (!view) {
+    view = new Kysely<Database>({ dialect: dialectOf(driverView(driver)) });
+    views.set(db, view);
+  }
+  return view;
+}
+
 const alone = new WeakMap<Db, Db>();
 
 /**
@@ -61,14 +74,7 @@ const alone = new WeakMap<Db, Db>();
  * not be found in one commit with anyone's answers.
  */
 export function committedAlone(db: Db): Db {
-  const driver = drivers.get(db);
-  if (!driver) return db;
-  let view = alone.get(db);
-  if (!view) {
-    view = new Kysely<Database>({ dialect: dialectOf(driver.aloneCommit()) });
-    alone.set(db, view);
-  }
-  return view;
+  return viewOf(db, alone, (driver) => driver.aloneCommit());
 }
 
 /**
@@ -103,6 +109,7 @@ export async function rebuild(db: Db): Promise<void> {
   await driver.outsideTransaction((sqlite) => sqlite.exec('vacuum'));
   await checkpoint(db, { wait: true });
 }
+
 const onCommit = new WeakMap<Db, Db>();
 
 /**
@@ -112,14 +119,7 @@ const onCommit = new WeakMap<Db, Db>();
  * synced(). The sender records each mail's outcome this way (fieldwork.ts says why).
  */
 export function acknowledgedOnCommit(db: Db): Db {
-  const driver = drivers.get(db);
-  if (!driver) return db;
-  let view = onCommit.get(db);
-  if (!view) {
-    view = new Kysely<Database>({ dialect: dialectOf(driver.acknowledgingCommit()) });
-    onCommit.set(db, view);
-  }
-  return view;
+  return viewOf(db, onCommit, (driver) => driver.acknowledgingCommit());
 }
 
 /** Resolves once every write committed so far is on disk. */
