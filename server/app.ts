@@ -28,6 +28,8 @@ function routeOf(request: FastifyRequest): string {
  * the commits of the database (docs/anonymity.md).
  */
 const minuteTimestamp = () => `,"time":"${new Date().toISOString().slice(0, 16)}Z"`;
+/** n proxies in front: the n closest hops of X-Forwarded-For are theirs, the one behind them the client's. */
+const trustHops = (n: number) => (_address: string, hop: number) => hop < n;
 const randomRequestId = () => randomBytes(8).toString('base64url');
 
 /**
@@ -69,8 +71,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
           },
     genReqId: randomRequestId,
     logController: new RouteLog(),
-    // Behind a proxy the client address is in X-Forwarded-For; it is used for rate limiting only.
-    trustProxy: true,
+    // The client address, which rate limits key on, is the connection's, unless a proxy in front
+    // is configured to be believed (TRUST_PROXY): then the address that proxy saw. Never simply
+    // the left-most X-Forwarded-For entry, which the client writes.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : (config.trustProxy ?? false),
   });
 
   await app.register(dbPlugin, { config });

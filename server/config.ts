@@ -18,9 +18,17 @@ export interface AppConfig {
   secureCookies: boolean;
   /** Where questionnaire files live (for the demo survey). */
   questionnairesDir: string;
-  /** Wrong codes per client per minute before 429. */
+  /** Failed attempts at a code per client address per minute before 429 (successful ones do not count). */
   codeAttemptsPerMinute: number;
-  /** Failed admin sign-ins per client per minute before 429 (default 5). */
+  /** Failed attempts at a code from everyone together per minute before typed codes get 429 (links still open); default 100 x codeAttemptsPerMinute. */
+  codeFailuresPerMinuteOverall?: number;
+  /**
+   * Which proxy in front of the server to believe about the client's address (X-Forwarded-For),
+   * as Fastify's trustProxy: false (none, the default: the header is the client's to write), the
+   * number of proxies, or their addresses. Rate limits key on that address.
+   */
+  trustProxy?: boolean | number | string[];
+  /** Failed admin sign-ins per client, and per account, per minute before 429 (default 5). */
   loginAttemptsPerMinute?: number;
   /** Fastify's logger setting. */
   logger: boolean | { level: string };

@@ -5,9 +5,11 @@
 //   SERVER_SECRET (else kept in a file "secret" beside the database, created on first use),
 //   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in MAIL_DIR),
 //   MAIL_DIR (dev-mail, outside the data folder), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
-//   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature)
+//   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature),
+//   TRUST_PROXY (none; the number of proxies in front, or their addresses)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type AppConfig } from './config.ts';
@@ -69,6 +71,24 @@ function mailDir(env: NodeJS.ProcessEnv, publicUrl: string): string {
   return resolve(env.MAIL_DIR ?? `${projectRoot}dev-mail`);
 }
 
+/**
+ * TRUST_PROXY: unset (no proxy: the connection's address is the client's), the number of proxies
+ * in front of the server, or their addresses (comma-separated IP addresses or CIDR ranges).
+ */
+function trustProxyFrom(env: NodeJS.ProcessEnv): false | number | string[] {
+  const value = env.TRUST_PROXY?.trim();
+  if (!value) return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const bad = entries.filter((e) => {
+    const [address, bits, ...rest] = e.split('/');
+    const family = isIP(address ?? '');
+    return family === 0 || rest.length > 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+  });
+  if (bad.length > 0) throw new ConfigError(`TRUST_PROXY: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not an IP address or CIDR range; give the number of proxies in front of the server, or their addresses, comma-separated`);
+  return entries;
+}
+
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
   const port = Number(env.PORT ?? 3000);
   const databasePath = resolve(env.DATABASE_PATH ?? `${projectRoot}data/enquete.sqlite`);
@@ -82,6 +102,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
     secureCookies: env.COOKIE_SECURE !== 'false',
     questionnairesDir: `${projectRoot}questionnaires`,
     codeAttemptsPerMinute: 10,
+    trustProxy: trustProxyFrom(env),
     logger: { level: env.LOG_LEVEL ?? 'info' },
     now: () => new Date(),
     mail: {

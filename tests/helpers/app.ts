@@ -58,7 +58,17 @@ export function testDefinition(name: string, o: SurveyOptions = {}) {
  * so that tests of other things can read the ledger right after a request.
  */
 export async function testServer(
-  options: { databasePath?: string; secret?: string; start?: Date; loginAttemptsPerMinute?: number; codeAttemptsPerMinute?: number; mail?: AppConfig['mail']; batchedLedger?: boolean } = {},
+  options: {
+    databasePath?: string;
+    secret?: string;
+    start?: Date;
+    loginAttemptsPerMinute?: number;
+    codeAttemptsPerMinute?: number;
+    codeFailuresPerMinuteOverall?: number;
+    trustProxy?: AppConfig['trustProxy'];
+    mail?: AppConfig['mail'];
+    batchedLedger?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const clock = { now: options.start ?? new Date('2024-06-03T09:00:00+02:00') };
   const logs: string[] = [];
@@ -76,6 +86,8 @@ export async function testServer(
     questionnairesDir,
     codeAttemptsPerMinute: options.codeAttemptsPerMinute ?? 1000,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 1000,
+    ...(options.codeFailuresPerMinuteOverall !== undefined ? { codeFailuresPerMinuteOverall: options.codeFailuresPerMinuteOverall } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     logger: { level: 'info', stream } as unknown as { level: string },
     now: () => clock.now,
     ...(options.batchedLedger ? {} : { ledgerBatch: 1 }),

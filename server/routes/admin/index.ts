@@ -9,6 +9,7 @@ import { getSurvey } from '../../db/surveys.ts';
 import { partOfSample } from '../../domain/survey/calendar.ts';
 import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
+import { FailedAttempts } from '../../security/failed-attempts.ts';
 import { verifyPassword } from '../../security/passwords.ts';
 import { buildDashboard, type Dashboard, type MailingState } from '../../usecases/dashboard.ts';
 import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
@@ -31,7 +32,18 @@ const ExportParams = SurveyParams.extend({ format: z.enum(Object.keys(EXPORT_FOR
 const textOf = (request: FastifyRequest): AdminText => adminText(request.cookies?.lang);
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
-  const loginRateLimit = { rateLimit: { max: app.config.loginAttemptsPerMinute ?? 5, timeWindow: '1 minute' } };
+  // Failed sign-ins, per client address and per account (server/security/failed-attempts.ts): a
+  // refused attempt costs no password hashing and writes no audit row, so a flood of forged
+  // attempts cannot take the thread pool from respondents' saves.
+  const loginFailures = new FailedAttempts({ max: app.config.loginAttemptsPerMinute ?? 5, windowMs: 60_000, now: app.config.now });
+  const loginRateLimit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const email = LoginForm.safeParse(request.body).data?.email;
+    const wait = Math.max(loginFailures.blockedFor(`address ${request.ip}`), email ? loginFailures.blockedFor(`account ${email}`) : 0);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw Object.assign(new Error('too many failed sign-ins'), { statusCode: 429 });
+    }
+  };
   const now = () => app.config.now();
 
   const signedIn = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -54,7 +66,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.adminView('admin/login.hbs', { t, pageTitle: t.signInTitle, csrfToken: reply.generateCsrf() });
   });
 
-  app.post('/admin/login', { preHandler: app.csrfProtection, config: loginRateLimit }, async (request, reply) => {
+  app.post('/admin/login', { preHandler: [loginRateLimit, app.csrfProtection] }, async (request, reply) => {
     const t = textOf(request);
     const form = LoginForm.safeParse(request.body);
     const email = form.success ? form.data.email : '';
@@ -63,6 +75,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     // so the answer takes as long and says the same whether or not the account exists.
     const valid = form.success && (await verifyPassword(form.data.password, account?.password_hash)) && account !== undefined && account.disabled_at === null;
     if (!valid || !account) {
+      loginFailures.fail(`address ${request.ip}`);
+      if (email) loginFailures.fail(`account ${email}`);
       await audit(app.db, { actor: email || 'anonymous', action: 'sign-in failed' }, now());
       return reply.code(401).adminView('admin/login.hbs', { t, pageTitle: t.signInTitle, csrfToken: reply.generateCsrf(), error: t.signInFailed, email });
     }

@@ -18,6 +18,7 @@ import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, richText } from './page-view.ts';
 import { endSession, readEndedSession, readSession, startSession } from './session.ts';
+import { FailedAttempts } from '../../security/failed-attempts.ts';
 
 type Route = { Params: Record<string, string>; Querystring: Record<string, string> };
 type Request = FastifyRequest<Route>;
@@ -64,9 +65,30 @@ async function respondentOf(request: Request): Promise<Respondent | undefined> {
 }
 
 export default async function respondentRoutes(app: FastifyInstance): Promise<void> {
-  // One counter per client for every way of trying a code (typed, link, opt-out link): a guesser
-  // cannot multiply their attempts by switching between routes.
-  const codeRateLimit = app.rateLimit({ max: app.config.codeAttemptsPerMinute, timeWindow: '1 minute' });
+  // Failed attempts at a code, per client address: one counter for every way of trying a code
+  // (typed, link, opt-out link), so that a guesser cannot multiply their attempts by switching
+  // between routes. Only failures count (server/security/failed-attempts.ts): many office holders
+  // behind one address all open their valid links. Typed codes are the guessable kind; failures
+  // from everyone together are limited too, and past that limit only links open (the link tokens
+  // cannot be guessed), so that guessing from many addresses stays expensive.
+  const perMinute = app.config.codeAttemptsPerMinute;
+  const codeFailures = new FailedAttempts({ max: perMinute, windowMs: 60_000, now: app.config.now });
+  const everyonesFailures = new FailedAttempts({ max: app.config.codeFailuresPerMinuteOverall ?? perMinute * 100, windowMs: 60_000, now: app.config.now });
+  const refuseAfterFailures = (request: Request, reply: FastifyReply, typed: boolean) => {
+    const wait = Math.max(codeFailures.blockedFor(request.ip), typed ? everyonesFailures.blockedFor('everyone') : 0);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw Object.assign(new Error('too many failed attempts at a code'), { statusCode: 429 });
+    }
+  };
+  const codeRateLimit = async (request: Request, reply: FastifyReply) => refuseAfterFailures(request, reply, false);
+  const typedCodeRateLimit = async (request: Request, reply: FastifyReply) => refuseAfterFailures(request, reply, true);
+  const failedCode = (request: Request) => {
+    codeFailures.fail(request.ip);
+    everyonesFailures.fail('everyone');
+  };
+  // "No link or code any more?" sends mail: every request counts there, failed or not.
+  const lostRateLimit = app.rateLimit({ max: perMinute, timeWindow: '1 minute' });
 
   // Pages hold a person's answers and a form that is only valid for the answers as they are now.
   // Stored, a browser shows them again on Back (or to the next user of a shared computer) as they
@@ -193,10 +215,11 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   // Always the form: someone with an old session may want to enter another code.
   app.get<Route>('/', async (request: Request, reply) => startPage(request, reply, 200));
 
-  app.post<Route>('/start', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
+  app.post<Route>('/start', { onRequest: typedCodeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
     const typed = bodyToForm(request.body).code?.[0] ?? '';
     const invitee = await findInviteeByTypedCode(app.db, app.secrets, typed);
     if (invitee) return enter(request, reply, invitee);
+    failedCode(request);
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     return startPage(request, reply, 400, { error: ui.codeUnknown, code: typed.slice(0, 40) });
   });
@@ -208,7 +231,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   app.get<Route>('/lost', async (request: Request, reply) => lostPage(request, reply, 200));
 
-  app.post<Route>('/lost', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
+  app.post<Route>('/lost', { onRequest: lostRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     const email = (bodyToForm(request.body).email?.[0] ?? '').trim();
     if (!isEmailAddress(email.toLowerCase())) return lostPage(request, reply, 422, { error: ui.emailInvalid, email: email.slice(0, 254) });
@@ -232,6 +255,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   app.get<Route>('/s/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     if (invitee) return enter(request, reply, invitee);
+    failedCode(request);
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     return startPage(request, reply, 404, { error: ui.linkUnknown });
   });
@@ -333,13 +357,16 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return message(request, reply, 200, ui.savedTitle, paragraphs, { surveyTitle, contact: contactOf(r.survey) });
   });
 
-  app.post<Route>('/q/reenter', { onRequest: codeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
+  app.post<Route>('/q/reenter', { onRequest: typedCodeRateLimit, preHandler: app.csrfProtection }, async (request: Request, reply) => {
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
     const form = bodyToForm(request.body);
     const page = form.page?.[0] ?? '';
     const carried = form.carried?.[0] ?? '{}';
     const invitee = await findInviteeByTypedCode(app.db, app.secrets, form.code?.[0] ?? '');
-    if (!invitee) return reenterPage(request, reply, 400, { page, carried, error: ui.codeUnknown });
+    if (!invitee) {
+      failedCode(request);
+      return reenterPage(request, reply, 400, { page, carried, error: ui.codeUnknown });
+    }
     const ended = readEndedSession(request);
     const draftKey = draftKeyFor(app.secrets, invitee);
     await noteOpened(invitee);
@@ -379,7 +406,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   app.get<Route>('/optout/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
-    if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    if (!invitee) {
+      failedCode(request);
+      return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    }
     if (await hasSubmitted(app.db, app.secrets, invitee)) return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
     // Answers in progress are deleted only when the page has said so (the form then carries
     // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
@@ -399,7 +429,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   app.post<Route>('/optout/:token', { onRequest: codeRateLimit }, async (request: Request, reply) => {
     const invitee = await findInviteeByToken(app.db, app.secrets, request.params.token ?? '');
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
-    if (!invitee) return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    if (!invitee) {
+      failedCode(request);
+      return message(request, reply, 404, ui.optOutTitle, [ui.linkUnknown]);
+    }
     if (await hasSubmitted(app.db, app.secrets, invitee)) return message(request, reply, 200, ui.optOutTitle, [ui.optOutTooLate]);
     const withdrawAnswers = (request.body as Record<string, unknown> | undefined)?.answers === 'withdraw';
     const { withdrawn } = await recordDisposition(app.db, app.secrets, invitee, 'refused', app.config.now(), { withdrawAnswers });
