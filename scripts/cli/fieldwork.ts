@@ -29,6 +29,7 @@ import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { removeSurveyMailFiles } from '../../server/mail/transport.ts';
+import { csv } from '../../server/domain/csv.ts';
 import { smallCarriedStrata } from '../../server/usecases/carried-strata.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
 import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../server/usecases/refusal.ts';
@@ -489,16 +490,16 @@ export async function retryCommand(ctx: CliContext, surveyArg: string, options: 
 export async function callListCommand(ctx: CliContext, surveyArg: string, options: { withPhone?: boolean; notCalledSince?: string; out?: string }): Promise<number> {
   const survey = await resolveSurvey(ctx, surveyArg);
   if (!survey) return 1;
-  const { csv, rows } = await callList(ctx.db, survey, ctx.config.now(), {
+  const { csv: list, rows } = await callList(ctx.db, survey, ctx.config.now(), {
     withPhone: options.withPhone === true,
     ...(options.notCalledSince !== undefined ? { notCalledSince: options.notCalledSince } : {}),
   });
   if (options.out !== undefined) {
     // With a byte order mark: a spreadsheet then reads the accents in names as UTF-8.
-    writeFileSync(options.out, `\uFEFF${csv}`);
+    writeFileSync(options.out, `\uFEFF${list}`);
     const which = ['not responded', ...(options.withPhone ? ['with a phone number'] : []), ...(options.notCalledSince ? [`not called since ${options.notCalledSince} or due to be called back`] : [])];
     ctx.io.out(`${options.out}: ${plural(rows, 'invitee', 'invitees')} to call (${which.join(', ')}); no codes on it: read one out with survey code ${survey.id} <email>`);
-  } else ctx.io.out(csv.trimEnd());
+  } else ctx.io.out(list.trimEnd());
   // Contact data leaves the system: noted, by count.
   await audit(ctx.db, { actor: cliActor(), action: 'call list', surveyId: survey.id, detail: plural(rows, 'invitee', 'invitees') }, ctx.config.now());
   return 0;
@@ -666,15 +667,15 @@ export async function statusCommand(ctx: CliContext, surveyArg: string, format: 
     return 0;
   }
   if (format === 'csv') {
-    const quote = (v: string) => (/[",;\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-    ctx.io.out(['stratum', ...STATUS_COLUMNS.map(([name]) => name)].join(','));
-    for (const r of rows) {
-      const cells = STATUS_COLUMNS.map(([name, get]) => {
+    // Through the one CSV writer: a free stratum value (=HYPERLINK(…)) is text, never a formula.
+    const body = rows.map((r) => [
+      rowLabel(r),
+      ...STATUS_COLUMNS.map(([name, get]) => {
         const v = get(r);
-        return v === undefined ? '' : typeof v === 'number' && SHARES.has(name) ? v.toFixed(4) : String(v);
-      });
-      ctx.io.out([quote(rowLabel(r)), ...cells].join(','));
-    }
+        return typeof v === 'number' && SHARES.has(name) ? v.toFixed(4) : v;
+      }),
+    ]);
+    for (const line of csv([['stratum', ...STATUS_COLUMNS.map(([name]) => name)], ...body]).trimEnd().split('\n')) ctx.io.out(line);
     return 0;
   }
   // A table as the reports print it: percentages, margin of error with one decimal.

@@ -5,11 +5,10 @@
 // the date someone was interviewed, so that nobody is asked twice (docs/anonymity.md).
 
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'csv-stringify/sync';
 import { checkpoint, type Db } from '../db/connection.ts';
 import type { InviteeRow } from '../db/invitees.ts';
 import type { SurveyRow } from '../db/surveys.ts';
-import { guardFormula } from '../domain/analysis/files.ts';
+import { csv } from '../domain/csv.ts';
 import { shuffle } from '../domain/analysis/shuffle.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { carriedStrata } from '../domain/survey/definition.ts';
@@ -80,7 +79,7 @@ export async function nonResponseSummary(db: Db, survey: SurveyRow): Promise<Non
 export async function nonResponseCsv(db: Db, survey: SurveyRow): Promise<{ csv: string; rows: number }> {
   const questions = nonResponseQuestions(survey);
   const carry = definitionOf(survey).sample.carry;
-  const rows = (await interviews(db, survey)).map((i) => [...carry.map((f) => i.strata[f] ?? ''), ...questions.map((q) => i.answers[q.id] ?? '')].map(guardFormula));
+  const rows = (await interviews(db, survey)).map((i) => [...carry.map((f) => i.strata[f] ?? ''), ...questions.map((q) => i.answers[q.id] ?? '')]);
   shuffle(rows);
-  return { csv: stringify([[...carry, ...questions.map((q) => q.id)], ...rows], { record_delimiter: '\n' }), rows: rows.length };
+  return { csv: csv([[...carry, ...questions.map((q) => q.id)], ...rows]), rows: rows.length };
 }

@@ -7,7 +7,7 @@
 // Someone who wants to take part gets their typed code read out (`survey code`), which is not on
 // the list: a list passed around the call room must not open anyone's questionnaire.
 
-import { stringify } from 'csv-stringify/sync';
+import { csv } from '../domain/csv.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { InviteeRow } from '../db/invitees.ts';
@@ -80,9 +80,9 @@ export async function callList(db: Db, survey: SurveyRow, now: Date, options: Ca
       i.opened_on ?? '',
       i.started_on ?? '',
       i.bounced_on ?? '',
-      String(i.mails_sent ?? 0),
+      Number(i.mails_sent ?? 0),
       i.last_sent_at ? amsterdamDate(new Date(i.last_sent_at)) : '',
-      String(i.calls ?? 0),
+      Number(i.calls ?? 0),
       i.called_on ?? '',
       i.outcome ?? '',
       i.call_back_on ?? '',
@@ -92,13 +92,13 @@ export async function callList(db: Db, survey: SurveyRow, now: Date, options: Ca
   const collator = new Intl.Collator('nl', { sensitivity: 'base', numeric: true });
   rows.sort((a, b) => {
     for (let k = 0; k < a.length; k++) {
-      const c = collator.compare(a[k]!, b[k]!);
+      const c = collator.compare(String(a[k]), String(b[k]));
       if (c !== 0) return c;
     }
     return 0;
   });
   const header = [...strata, 'organisation', 'name', 'salutation', 'email', 'phone', 'state', 'opened_on', 'started_on', 'bounced_on', 'mails_sent', 'last_mail_on', 'calls', 'last_call_on', 'last_call', 'call_back_on', 'note'];
-  return { csv: stringify([header, ...rows], { delimiter: ';', record_delimiter: '\n' }), rows: rows.length };
+  return { csv: csv([header, ...rows], { delimiter: ';' }), rows: rows.length };
 }
 
 export const CALL_OUTCOMES: readonly CallOutcome[] = ['no-answer', 'call-back', 'will-respond', 'wrong-number', 'refused', 'not-eligible'];

@@ -1,7 +1,7 @@
 // The export files, from the variables and the coded rows: the responses as CSV, the codebook
 // (Markdown and JSON) and SPSS syntax that reads the CSV with every label and missing value.
 
-import { stringify } from 'csv-stringify/sync';
+import { csv, guardFormula } from '../csv.ts';
 import type { Cell, Variable } from './variables.ts';
 
 export interface ExportInfo {
@@ -17,22 +17,10 @@ export interface ExportInfo {
   strataNotes?: string[];
 }
 
-/**
- * A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first)
- * gets a leading apostrophe. Numbers are never touched: -1 stays a missing code.
- */
-export function guardFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
-
+/** The responses, one row each; text cells guarded against spreadsheet formulas (domain/csv.ts). */
 export function responsesCsv(variables: readonly Variable[], rows: readonly Cell[][]): string {
-  const body = rows.map((row) => row.map((cell, i) => (cell === null ? '' : variables[i]!.kind === 'text' ? guardFormula(String(cell)) : formatNumber(cell as number))));
-  return stringify([variables.map((v) => v.name), ...body], { record_delimiter: '\n' });
-}
-
-function formatNumber(n: number): string {
-  // No exponent notation and no locale: every reader parses "0.591928".
-  return Number.isInteger(n) ? String(n) : n.toFixed(6).replace(/0+$/, '');
+  const body = rows.map((row) => row.map((cell, i) => (cell === null ? null : variables[i]!.kind === 'text' ? String(cell) : (cell as number))));
+  return csv([variables.map((v) => v.name), ...body]);
 }
 
 /** Bytes (UTF-8) of the widest value per text variable, at least 1: SPSS string widths. */

@@ -3,8 +3,7 @@
 // ("weet niet") are counted but left out of the base, as the reports do. A stratum whose base is
 // below k shows its n only.
 
-import { stringify } from 'csv-stringify/sync';
-import { guardFormula } from './files.ts';
+import { csv, type CsvCell } from '../csv.ts';
 import type { Cell, Variable } from './variables.ts';
 
 export interface ToplineOptions {
@@ -35,11 +34,13 @@ export function toplineCsv(variables: readonly Variable[], rows: readonly Cell[]
   const all: Group = { key: 'total', label: 'total', rows: rows.map((_, r) => r) };
   const weightOf = (r: number): number => (weightAt >= 0 && typeof rows[r]![weightAt] === 'number' ? (rows[r]![weightAt] as number) : 1);
 
-  const header = ['variable', 'label', 'value', 'value label'];
+  // Every cell goes through csv(), which guards text (a stratum value in a column header, a
+  // question's label) against spreadsheet formulas.
+  const header: CsvCell[] = ['variable', 'label', 'value', 'value label'];
   for (const g of ordered) header.push(`${g.label} n`, `${g.label} %`);
   header.push('total n', 'total %');
   if (weightAt >= 0) header.push('total weighted %');
-  const out: string[][] = [header];
+  const out: CsvCell[][] = [header];
   const pct = (part: number, base: number): string => (base > 0 ? ((100 * part) / base).toFixed(1) : '');
 
   variables.forEach((v, i) => {
@@ -50,14 +51,14 @@ export function toplineCsv(variables: readonly Variable[], rows: readonly Cell[]
     // The categories to count: binary variables count "chosen" (value >= 1); others each value.
     const categories = binary
       ? [{ label: v.type === 'ranking' ? 'chosen (any place)' : 'ticked', value: 'chosen', test: (c: Cell) => typeof c === 'number' && c >= 1, inBase: true }]
-      : v.values.filter((l) => l.value >= 0 || l.value <= -9).map((l) => ({ label: l.label + (l.missing ? ' (not in base)' : ''), value: String(l.value), test: (c: Cell) => c === l.value, inBase: !l.missing }));
+      : v.values.filter((l) => l.value >= 0 || l.value <= -9).map((l): { label: string; value: CsvCell; test: (c: Cell) => boolean; inBase: boolean } => ({ label: l.label + (l.missing ? ' (not in base)' : ''), value: l.value, test: (c: Cell) => c === l.value, inBase: !l.missing }));
     for (const cat of categories) {
-      const line = [v.name, guardFormula(v.label), cat.value, guardFormula(cat.label)];
+      const line: CsvCell[] = [v.name, v.label, cat.value, cat.label];
       for (const g of [...ordered, all]) {
         const base = g.rows.filter(inBase).length;
         const n = g.rows.filter((r) => cat.test(rows[r]![i]!)).length;
         if (g !== all && base < options.minCell) line.push('', '');
-        else line.push(String(n), cat.inBase ? pct(n, base) : '');
+        else line.push(n, cat.inBase ? pct(n, base) : '');
       }
       if (weightAt >= 0) {
         const baseW = all.rows.filter(inBase).reduce((s, r) => s + weightOf(r), 0);
@@ -66,13 +67,13 @@ export function toplineCsv(variables: readonly Variable[], rows: readonly Cell[]
       }
       out.push(line);
     }
-    const baseLine = [v.name, guardFormula(v.label), 'base', 'base (n)'];
+    const baseLine: CsvCell[] = [v.name, v.label, 'base', 'base (n)'];
     for (const g of [...ordered, all]) {
       const base = g.rows.filter(inBase).length;
-      baseLine.push(g !== all && base < options.minCell ? `<${options.minCell}` : String(base), '');
+      baseLine.push(g !== all && base < options.minCell ? `<${options.minCell}` : base, '');
     }
     if (weightAt >= 0) baseLine.push('');
     out.push(baseLine);
   });
-  return stringify(out, { record_delimiter: '\n' });
+  return csv(out);
 }
