@@ -17,9 +17,21 @@ export interface ExportInfo {
   strataNotes?: string[];
 }
 
-/** The responses, one row each; text cells guarded against spreadsheet formulas (domain/csv.ts). */
+/**
+ * A text cell as the responses CSV holds it: one line, so that every reader, PSPP and SPSS among
+ * them (they read a case per line), finds one case per response. A line break (CR, LF, CRLF, or
+ * Unicode's line and paragraph separators) is written as "↵", other control characters as a space;
+ * the codebook says so (TEXT_NOTE).
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\r\n|[\r\n\u2028\u2029\u0085\v\f]/g, '↵').replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, ' ');
+}
+
+const TEXT_NOTE = 'Open answers are on one line each: a line break the respondent typed is written as ↵.';
+
+/** The responses, one row each; text cells on one line and guarded against spreadsheet formulas (domain/csv.ts). */
 export function responsesCsv(variables: readonly Variable[], rows: readonly Cell[][]): string {
-  const body = rows.map((row) => row.map((cell, i) => (cell === null ? null : variables[i]!.kind === 'text' ? String(cell) : (cell as number))));
+  const body = rows.map((row) => row.map((cell, i) => (cell === null ? null : variables[i]!.kind === 'text' ? oneLine(String(cell)) : (cell as number))));
   return csv([variables.map((v) => v.name), ...body]);
 }
 
@@ -30,7 +42,7 @@ export function textWidths(variables: readonly Variable[], rows: readonly Cell[]
     let width = 1;
     for (const row of rows) {
       const cell = row[i];
-      if (cell !== null && cell !== undefined) width = Math.max(width, Buffer.byteLength(guardFormula(String(cell))));
+      if (cell !== null && cell !== undefined) width = Math.max(width, Buffer.byteLength(guardFormula(oneLine(String(cell)))));
     }
     return Math.min(width, 32767);
   });
@@ -103,7 +115,7 @@ export function codebook(info: ExportInfo, variables: readonly Variable[], rows:
     weighting: info.weighting ?? null,
     weightingNotes: info.weightingNotes ?? [],
     strataNotes: info.strataNotes ?? [],
-    missingValues: MISSING_NOTE,
+    missingValues: `${MISSING_NOTE} ${TEXT_NOTE}`,
     variables: variables.map((v, i) => ({
       name: v.name,
       label: v.label,
@@ -150,7 +162,11 @@ export function codebookMarkdown(book: Codebook): string {
 
 /** SPSS syntax that reads `csvFile` (UTF-8) and applies variable labels, value labels and missing values. */
 export function spssSyntax(info: ExportInfo, variables: readonly Variable[], widths: readonly number[], csvFile: string): string {
-  const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+  // Every text from a questionnaire, a definition or a file name is data, never syntax: on one
+  // line (a line break would end a comment or a string and start a command, such as HOST), and
+  // in a string, quotes doubled.
+  const flat = (s: string): string => s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ');
+  const q = (s: string): string => `"${flat(s).replace(/"/g, '""')}"`;
   // Long labels: SPSS takes up to 256 bytes for variable labels and 120 for value labels.
   const cut = (s: string, bytes: number): string => {
     let out = s;
@@ -159,7 +175,8 @@ export function spssSyntax(info: ExportInfo, variables: readonly Variable[], wid
   };
   const format = (v: Variable, i: number): string => (v.kind === 'text' ? `A${widths[i]}` : v.decimals > 0 ? `F16.${v.decimals}` : 'F8.0');
   const lines = [
-    `* ${cut(info.title, 200)}: survey ${info.surveyId}, questionnaire ${info.questionnaireId} ${info.questionnaireVersion}.`,
+    // A comment: one line, and no period at its end but the last (a period at the end of a line ends it).
+    `* ${cut(flat(`${info.title}: survey ${info.surveyId}, questionnaire ${info.questionnaireId} ${info.questionnaireVersion}`), 250).replace(/\.+$/, '')}.`,
     '* Reads the responses CSV written by `survey export --format csv`; change FILE if it lives elsewhere.',
     'SET DECIMAL=DOT.',
     'GET DATA /TYPE=TXT',
