@@ -322,6 +322,45 @@ describe('survey check finds every kind of problem', () => {
   });
 });
 
+describe('conditions written to break the tools', () => {
+  const reported = (showIf: string) => {
+    const q = base();
+    q.blocks[1].showIf = showIf;
+    return problemsOf(q).map((p) => ({ path: formatPath(p.path), message: p.message, column: p.column }));
+  };
+
+  it('10,000 nested brackets: a clear problem with its path and column, not a stack overflow', () => {
+    const deep = `${'('.repeat(10_000)}Q1 has a${')'.repeat(10_000)}`;
+    expect(reported(deep)).toEqual([{ path: '$.blocks[1].showIf', message: 'the condition nests more than 50 levels deep (brackets, calls, lists, "not", "-"); write it more simply', column: 51 }]);
+  });
+
+  it.each([
+    ['not', `${'not '.repeat(10_000)}Q1 has a`],
+    ['unary minus', `count(Q1) > ${'-'.repeat(10_000)}1`],
+    ['calls', `${'count('.repeat(10_000)}Q1${')'.repeat(10_000)} > 0`],
+    ['lists', `Q1 has any ${'['.repeat(10_000)}a${']'.repeat(10_000)}`],
+  ])('10,000 levels of %s: a clear problem', (_kind, condition) => {
+    const problems = reported(condition);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/nests more than 50 levels deep/);
+  });
+
+  it.each([
+    ['or', Array(10_000).fill('Q1 has a').join(' or ')],
+    ['and', Array(10_000).fill('Q1 has a').join(' and ')],
+    ['+', `${Array(10_000).fill('count(Q1)').join(' + ')} > 1`],
+  ])('10,000 terms chained by %s: a clear problem', (_op, condition) => {
+    const problems = reported(condition);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toBe('the condition chains more than 1000 operators (and, or, +, -, *, /); split it, for instance into derived variables');
+  });
+
+  it('50 levels of brackets, and 1,000 operators in a row, are still fine', () => {
+    expect(reported(`${'('.repeat(50)}Q1 has a${')'.repeat(50)}`)).toEqual([]);
+    expect(reported(Array(1001).fill('Q1 has a').join(' or '))).toEqual([]);
+  });
+});
+
 describe('the reference questionnaires', () => {
   const dir = new URL('../../questionnaires/', import.meta.url);
   const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'schema.json');

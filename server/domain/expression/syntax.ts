@@ -106,6 +106,20 @@ export function tokenize(source: string): Token[] {
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
+/**
+ * How deeply a condition may nest (brackets, function calls, lists, "not", unary minus). Real
+ * conditions nest a few levels; without a limit a hostile or generated file of thousands of
+ * brackets would overflow the stack of the parser, the binder and the evaluator, which all recurse.
+ */
+export const MAX_NESTING = 50;
+
+/**
+ * How many operators (and, or, +, -, *, /) one condition may chain. A chain is a tree as deep as
+ * it is long, which the binder and the evaluator walk recursively; real conditions have a few
+ * dozen at most.
+ */
+export const MAX_OPERATORS = 1000;
+
 /** Parses a whole expression; throws ExpressionError with the column of the first problem. */
 export function parse(source: string): Syntax {
   if (source.trim() === '') throw new ExpressionError('the condition is empty', 1);
@@ -120,11 +134,27 @@ export function parse(source: string): Syntax {
     if (!isOp(text)) throw new ExpressionError(`expected ${what} but found ${describe(peek())}`, peek().column);
     pos++;
   };
+  let depth = 0;
+  let operators = 0;
+  /** The operator token just read, counted against MAX_OPERATORS. */
+  const operator = (t: Token): Token => {
+    if (++operators > MAX_OPERATORS) throw new ExpressionError(`the condition chains more than ${MAX_OPERATORS} operators (and, or, +, -, *, /); split it, for instance into derived variables`, t.column);
+    return t;
+  };
+  /** Parses one level deeper (inside brackets, a call, a list, after "not" or "-"). */
+  const nested = <T>(column: number, parseInner: () => T): T => {
+    if (++depth > MAX_NESTING) throw new ExpressionError(`the condition nests more than ${MAX_NESTING} levels deep (brackets, calls, lists, "not", "-"); write it more simply`, column);
+    try {
+      return parseInner();
+    } finally {
+      depth--;
+    }
+  };
 
   function orExpr(): Syntax {
     let left = andExpr();
     while (isKeyword('or')) {
-      const t = next();
+      const t = operator(next());
       left = { kind: 'logic', op: 'or', left, right: andExpr(), column: t.column };
     }
     return left;
@@ -132,7 +162,7 @@ export function parse(source: string): Syntax {
   function andExpr(): Syntax {
     let left = notExpr();
     while (isKeyword('and')) {
-      const t = next();
+      const t = operator(next());
       left = { kind: 'logic', op: 'and', left, right: notExpr(), column: t.column };
     }
     return left;
@@ -140,7 +170,7 @@ export function parse(source: string): Syntax {
   function notExpr(): Syntax {
     if (isKeyword('not')) {
       const t = next();
-      return { kind: 'not', operand: notExpr(), column: t.column };
+      return { kind: 'not', operand: nested(t.column, notExpr), column: t.column };
     }
     return comparison();
   }
@@ -177,6 +207,9 @@ export function parse(source: string): Syntax {
   }
   function list(): Syntax {
     const t = peek();
+    return nested(t.column, () => listItems(t));
+  }
+  function listItems(t: Token): Syntax {
     expectOp('[', 'a list such as [a, b]');
     const items: Syntax[] = [];
     if (!isOp(']')) {
@@ -193,7 +226,7 @@ export function parse(source: string): Syntax {
   function additive(): Syntax {
     let left = multiplicative();
     while (isOp('+') || isOp('-')) {
-      const t = next();
+      const t = operator(next());
       left = { kind: 'arith', op: t.text as ArithOp, left, right: multiplicative(), column: t.column };
     }
     return left;
@@ -201,7 +234,7 @@ export function parse(source: string): Syntax {
   function multiplicative(): Syntax {
     let left = unary();
     while (isOp('*') || isOp('/')) {
-      const t = next();
+      const t = operator(next());
       left = { kind: 'arith', op: t.text as ArithOp, left, right: unary(), column: t.column };
     }
     return left;
@@ -209,7 +242,7 @@ export function parse(source: string): Syntax {
   function unary(): Syntax {
     if (isOp('-')) {
       const t = next();
-      return { kind: 'neg', operand: unary(), column: t.column };
+      return { kind: 'neg', operand: nested(t.column, unary), column: t.column };
     }
     return postfix();
   }
@@ -246,13 +279,15 @@ export function parse(source: string): Syntax {
         if (isOp('(')) {
           next();
           const args: Syntax[] = [];
-          if (!isOp(')')) {
-            args.push(orExpr());
-            while (isOp(',')) {
-              next();
+          nested(t.column, () => {
+            if (!isOp(')')) {
               args.push(orExpr());
+              while (isOp(',')) {
+                next();
+                args.push(orExpr());
+              }
             }
-          }
+          });
           expectOp(')', `")" to close ${t.text}(`);
           return { kind: 'call', name: t.text, args, column: t.column };
         }
@@ -261,7 +296,7 @@ export function parse(source: string): Syntax {
       case 'op':
         if (t.text === '(') {
           next();
-          const inner = orExpr();
+          const inner = nested(t.column, orExpr);
           expectOp(')', '")"');
           return inner;
         }
