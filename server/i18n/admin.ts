@@ -81,6 +81,8 @@ const nl = {
   weightsTargetInvited: 'Doel: het aantal uitgenodigden per cel (de uitgenodigden staan voor de populatie, zoals de gewichten van de Monitor 2024 zich gedragen).',
   weightsNote: 'Gewicht = aandeel in de populatie / aandeel in de respons, berekend uit aantallen (nu: getelde reacties in het grootboek).',
   weightsUnweighted: '{n} reacties vallen in geen cel met een doel en krijgen geen gewicht.',
+  weightsEmpty:
+    'Geen reacties in {cells}: {share} van het doel is niet vertegenwoordigd. De gewichten zijn berekend over de andere cellen (ze tellen op tot het aantal reacties), dus gewogen uitkomsten beschrijven alleen die cellen. Voeg zo\'n cel samen met een vergelijkbare in weighting.cells.',
   cell: 'Cel',
   populationShare: 'Aandeel populatie',
   responseShare: 'Aandeel respons',
@@ -181,6 +183,8 @@ const en: AdminText = {
   weightsTargetPopulation: 'Target: the population table in the survey definition.',
   weightsTargetInvited: 'Target: the number invited per cell (the invited stand in for the population, as the Monitor 2024 weights behave).',
   weightsNote: 'Weight = population share / response share, from counts (now: counted responses in the ledger).',
+  weightsEmpty:
+    'No responses in {cells}: {share} of the target is not represented. The weights are computed over the other cells (they add up to the number of responses), so weighted results describe those cells only. Combine such a cell with a similar one in weighting.cells.',
   weightsUnweighted: '{n} responses fall in no cell with a target and get no weight.',
   cell: 'Cell',
   populationShare: 'Population share',

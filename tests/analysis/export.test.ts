@@ -200,7 +200,7 @@ describe('SPSS syntax', () => {
 });
 
 describe('weighting notes', () => {
-  it('warns, in the codebook and on the command line, when a cell of the population table has no responses', async () => {
+  it('renormalises over the other cells when a cell of the population table has no responses, and says so in the codebook, the SPSS syntax and on the command line', async () => {
     const closed = (await getSurvey(server.app.db, 'owb-2024'))!;
     const definition = JSON.parse(closed.definition);
     definition.weighting.population.push({ cell: { functie: 'gedeputeerde' }, size: 62 });
@@ -209,11 +209,12 @@ describe('weighting notes', () => {
     const csv = await exportSurvey(server.app.db, survey, q, 'csv');
     const weights = (parse(csv.body, { columns: true }) as Record<string, string>[]).map((r) => Number(r.weight));
     const total = weights.reduce((s, w) => s + w, 0);
-    const note = `No responses in cell "gedeputeerde": 0.6% of the target is not represented, so the weights add up to ${Math.round(total * 10) / 10} rather than 5. Combine such a cell with a similar one in the definition's weighting.cells.`;
-    expect(total).toBeLessThan(5);
+    const note = `No responses in cell "gedeputeerde": 0.6% of the target is not represented. The weights are computed over the other cells (they add up to 5, the number of weighted responses), so weighted results describe those cells only. Combine such a cell with a similar one in the definition's weighting.cells.`;
+    expect(total).toBeCloseTo(5, 4);
     expect(csv.notes).toEqual([note]);
     const book = JSON.parse((await exportSurvey(server.app.db, survey, q, 'codebook-json')).body) as Codebook;
     expect(book.weightingNotes).toEqual([note]);
     expect((await exportSurvey(server.app.db, survey, q, 'codebook')).body).toContain('**Note:** No responses in cell "gedeputeerde"');
+    expect((await exportSurvey(server.app.db, survey, q, 'sps')).body).toContain(`* Note on the weights: ${note.replace(/\.$/, '')}.\n`);
   });
 });

@@ -690,7 +690,7 @@ describe('survey export', () => {
     expect(result.code).toBe(0);
     // Invited: 2 burgemeesters, 1 wethouder, 3 raadsleden; the one (partial) response is a raadslid.
     expect(result.err).toEqual([
-      'note on the weights: No responses in cells "burgemeester", "wethouder": 50% of the target is not represented, so the weights add up to 0.5 rather than 1. Combine such a cell with a similar one in the definition\'s weighting.cells.',
+      'note on the weights: No responses in cells "burgemeester", "wethouder": 50% of the target is not represented. The weights are computed over the other cells (they add up to 1, the number of weighted responses), so weighted results describe those cells only. Combine such a cell with a similar one in the definition\'s weighting.cells.',
       // One response: its functie would point at one person.
       'note on the carried strata: functie is left out: fewer than 5 responses in all.',
       'note on the carried strata: The weights were computed on the strata as they are, so a weight can still tell apart values shown together.',
@@ -698,10 +698,10 @@ describe('survey export', () => {
     const lines = result.out.join('\n').split('\n');
     expect(lines[0]).toMatch(/^status,weight,functie,/);
     // status 2 = partial
-    expect(lines.slice(1)).toEqual([expect.stringMatching(/^2,0\.5,,/)]);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^2,1,,/)]);
     // As it is, when the analyst asks (and the audit log says so).
     const kept = await survey('export', 'weighted', '--format', 'csv', '--keep-small-strata');
-    expect(kept.out.join('\n').split('\n').slice(1)).toEqual([expect.stringMatching(/^2,0\.5,raadslid,/)]);
+    expect(kept.out.join('\n').split('\n').slice(1)).toEqual([expect.stringMatching(/^2,1,raadslid,/)]);
     expect(await db((d) => d.selectFrom('audit_log').select('detail').where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirst())).toEqual({ detail: 'csv (small strata kept)' });
   });
 

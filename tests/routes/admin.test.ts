@@ -37,7 +37,8 @@ beforeAll(async () => {
   }
   // Six mayors (five respond) and two aldermen (one responds): the aldermen are a small stratum.
   const people = [...Array.from({ length: 6 }, (_, i) => ({ email: `b${i}@x.test`, sample: { functie: 'burgemeester' } })), ...Array.from({ length: 2 }, (_, i) => ({ email: `w${i}@x.test`, sample: { functie: 'wethouder' } }))];
-  const weighting = { cells: [{ by: ['functie'] }], target: 'population', population: [{ cell: { functie: 'burgemeester' }, size: 342 }, { cell: { functie: 'wethouder' }, size: 1311 }] };
+  // Raadsleden are in the population table but not invited here: a cell without responses.
+  const weighting = { cells: [{ by: ['functie'] }], target: 'population', population: [{ cell: { functie: 'burgemeester' }, size: 342 }, { cell: { functie: 'wethouder' }, size: 1311 }, { cell: { functie: 'raadslid' }, size: 8384 }] };
   const mailings = [
     { id: 'invitation', kind: 'invitation', at: 'P0D' },
     { id: 'reminder1', kind: 'reminder', at: 'P7D', only: { functie: ['wethouder'] } },
@@ -170,9 +171,12 @@ describe('the dashboard', () => {
     const weights = doc.querySelectorAll('#weights-title ~ .table-wrap tbody tr').map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.text.trim()));
     const mayorWeight = (342 / 1653 / (5 / 6)).toFixed(2);
     expect(weights).toEqual([
-      ['burgemeester', '342', '5', '20.7%', '83.3%', mayorWeight],
-      ['wethouder', '1311', '<5', '79.3%', '–', '–'],
+      ['burgemeester', '342', '5', '3.4%', '83.3%', mayorWeight],
+      ['raadslid', '8384', '0', '83.5%', '0.0%', '–'],
+      ['wethouder', '1311', '<5', '13.1%', '–', '–'],
     ]);
+    // The weights are renormalised over the cells with responses, and the page says so.
+    expect(text(b)).toContain('Geen reacties in raadslid: 83.5% van het doel is niet vertegenwoordigd. De gewichten zijn berekend over de andere cellen');
     expect(text(b)).toContain('Doel: de populatietabel uit de onderzoeksdefinitie.');
     // Everything went out: no table of delivery problems.
     expect(doc.querySelector('#delivery-title')).toBeNull();

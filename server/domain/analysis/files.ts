@@ -214,7 +214,11 @@ export function spssSyntax(info: ExportInfo, variables: readonly Variable[], wid
   // Codes of choices are categories; scales, numbers and weights are measurements.
   const nominal = variables.filter((v) => v.kind === 'numeric' && v.values.some((l) => !l.missing) && v.type !== 'scale' && v.type !== 'ranking');
   if (nominal.length > 0) lines.push('VARIABLE LEVEL', `  ${nominal.map((v) => v.name).join(' ')} (NOMINAL).`, '');
-  if (variables.some((v) => v.source === 'weight')) lines.push('* To weight results: WEIGHT BY weight.', '');
+  if (variables.some((v) => v.source === 'weight')) {
+    lines.push('* To weight results: WEIGHT BY weight.');
+    for (const note of info.weightingNotes ?? []) lines.push(`* Note on the weights: ${flat(note).replace(/\.+$/, '')}.`);
+    lines.push('');
+  }
   lines.push('EXECUTE.', '');
   return lines.join('\n');
 }

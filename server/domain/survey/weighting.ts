@@ -88,8 +88,9 @@ export function tally(weighting: Weighting, into: Map<string, { cell: Cell; coun
 
 /**
  * What a reader of weighted results must be told, in sentences (empty when nothing): cells with a
- * target but no responses, whose share of the target is then missing from every weighted figure
- * (the weights add up to less than the number of responses), and responses without a weight.
+ * target but no responses, whose share of the target is then left out (the weights are taken over
+ * the other cells, and add up to the number of responses: metrics/weights.ts), and responses
+ * without a weight. Shown in the codebook, the SPSS syntax, on stderr and on the dashboard.
  */
 export function weightingNotes(table: WeightTable): string[] {
   const notes: string[] = [];
@@ -99,8 +100,9 @@ export function weightingNotes(table: WeightTable): string[] {
     const missing = empty.reduce((s, c) => s + c.populationShare, 0);
     const cells = empty.map((c) => `"${c.label}"`).join(', ');
     notes.push(
-      `No responses in ${empty.length === 1 ? 'cell' : 'cells'} ${cells}: ${formatShare(missing)} of the target is not represented, ` +
-        `so the weights add up to ${round1(weighted * (1 - missing))} rather than ${weighted}. Combine such a cell with a similar one in the definition's weighting.cells.`,
+      `No responses in ${empty.length === 1 ? 'cell' : 'cells'} ${cells}: ${formatShare(missing)} of the target is not represented. ` +
+        `The weights are computed over the other cells (they add up to ${weighted}, the number of weighted responses), so weighted results describe those cells only. ` +
+        `Combine such a cell with a similar one in the definition's weighting.cells.`,
     );
   }
   if (table.unweighted > 0) {
@@ -109,5 +111,4 @@ export function weightingNotes(table: WeightTable): string[] {
   return notes;
 }
 
-const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 const formatShare = (share: number): string => `${Math.round(share * 1000) / 10}%`;

@@ -12,6 +12,7 @@ import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { FailedAttempts } from '../../security/failed-attempts.ts';
 import { verifyPassword } from '../../security/passwords.ts';
 import { buildDashboard, type Dashboard, type MailingState } from '../../usecases/dashboard.ts';
+import type { WeightTable } from '../../domain/survey/weighting.ts';
 import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { surveyOverview } from '../../usecases/overview.ts';
@@ -144,6 +145,14 @@ function view(account: AdminAccount | undefined, t: AdminText) {
   return account ? { email: account.email, line: fill(t.signedInAs, { email: account.email, role: t.roles[account.role] }) } : undefined;
 }
 
+/** Cells with a target but no responses: left out of the weights, which are renormalised over the others. */
+function emptyCells(weights: WeightTable, t: AdminText): string | undefined {
+  const empty = weights.cells.filter((c) => c.weight === undefined && c.population > 0);
+  if (empty.length === 0 || weights.cells.every((c) => c.responses === 0)) return undefined;
+  const share = empty.reduce((s, c) => s + c.populationShare, 0);
+  return fill(t.weightsEmpty, { cells: empty.map((c) => c.label).join(', '), share: `${(100 * share).toFixed(1)}%` });
+}
+
 function dashboardView(d: Dashboard, t: AdminText) {
   const k = d.minCell;
   const share = (v: number | undefined, numerator: number, decimals = 0): string => (v === undefined ? '–' : isSmall(numerator, k) ? '–' : `${percent(v, decimals)!.toFixed(decimals)}%`);
@@ -224,6 +233,7 @@ function dashboardView(d: Dashboard, t: AdminText) {
           target: d.weights.target === 'population' ? t.weightsTargetPopulation : t.weightsTargetInvited,
           note: t.weightsNote,
           unweighted: d.weights.unweighted > 0 ? fill(t.weightsUnweighted, { n: shownCount(d.weights.unweighted, k) }) : undefined,
+          empty: emptyCells(d.weights, t),
           cells: d.weights.cells.map((c) => ({
             label: c.label,
             population: String(c.population),
