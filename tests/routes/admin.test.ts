@@ -98,6 +98,14 @@ describe('sign-in', () => {
     expect(JSON.stringify(log)).not.toContain('not-the-password');
   });
 
+  it('asks browsers and proxies to keep no copy of any admin page', async () => {
+    const b = await signIn('fw@bureau.test');
+    for (const url of ['/admin/login', '/admin', '/admin/surveys/owb-2024', '/admin/audit']) {
+      const response = await b.request('GET', url);
+      expect(response.headers['cache-control'], url).toBe('no-store');
+    }
+  });
+
   it('sets a Secure, HttpOnly, SameSite=Strict session cookie scoped to /admin', async () => {
     const b = server.browser();
     await b.open('/admin/login');
@@ -231,6 +239,9 @@ describe('the dashboard', () => {
   it('gives exports to analysts only, as downloads, and writes them to the audit log', async () => {
     const fieldwork = await signIn('fw@bureau.test');
     expect((await fieldwork.request('GET', '/admin/surveys/owb-2024/export/csv')).statusCode).toBe(403);
+    // The refusal is audited too.
+    const refused = await server.app.db.selectFrom('audit_log').selectAll().where('action', '=', 'refused: analysts only').execute();
+    expect(refused.at(-1)).toMatchObject({ actor: 'fw@bureau.test', survey_id: 'owb-2024', detail: '/admin/surveys/:id/export/:format' });
 
     const b = await signIn('an@bureau.test');
     await b.open('/admin/surveys/owb-2024');

@@ -33,6 +33,11 @@ const ExportParams = SurveyParams.extend({ format: z.enum(Object.keys(EXPORT_FOR
 const textOf = (request: FastifyRequest): AdminText => adminText(request.cookies?.lang);
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
+  // Admin pages show response figures and who is signed in: no browser or proxy keeps a copy.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/admin')) reply.header('cache-control', 'no-store');
+  });
+
   // Failed sign-ins, per client address and per account (server/security/failed-attempts.ts): a
   // refused attempt costs no password hashing and writes no audit row, so a flood of forged
   // attempts cannot take the thread pool from respondents' saves.
@@ -54,6 +59,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   };
   const analyst = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.account?.role !== 'analyst') {
+      // A refused attempt at response data is worth knowing about, as much as an export.
+      await record(request, 'refused: analysts only', SurveyParams.safeParse(request.params).data?.id, request.routeOptions.url);
       const t = textOf(request);
       return reply.code(403).adminView('admin/message.hbs', { t, title: t.forbiddenTitle, text: t.forbiddenText, account: view(request.account, t) });
     }
