@@ -10,6 +10,7 @@ import { checkDefinition, saveSurvey, TEMPLATES_DIR } from '../../server/usecase
 import { getSurvey } from '../../server/db/surveys.ts';
 import { responseCurveSvg } from '../../server/routes/admin/response-curve-svg.ts';
 import { testDefinition, testServer, type TestServer } from '../helpers/app.ts';
+import { typedText } from '../../server/routes/respondent/form.ts';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const SCRIPT = '<img src=x onerror=alert(1)>';
@@ -59,6 +60,30 @@ describe('CSRF', () => {
     const token = other.document().querySelector('input[name=_csrf]')!.getAttribute('value')!;
     expect((await b.request('POST', '/q/p/p1', { _csrf: token, Q1: 'ja', _version: '0', _action: 'next' })).statusCode).toBe(403);
     expect(await draftCount()).toBe(before);
+  });
+});
+
+describe('texts a respondent types', () => {
+  it('are shown literally where they are piped: **x** is not bold', async () => {
+    const b = server.browser();
+    await b.open(`/s/${invites[5]!.token}`);
+    await b.submit({ Q1: 'anders', 'Q1.anders': '**vet** en *schuin*' });
+    const question = b.document().querySelector('#main')!.innerHTML;
+    expect(question).toContain('U schreef: **vet** en *schuin*.');
+    expect(question).not.toContain('<strong>vet</strong>');
+  });
+
+  it('hold no NUL or line break in a one-line box (a hostile client sent them); a text area keeps its line breaks', async () => {
+    const b = server.browser();
+    await b.open(`/s/${invites[2]!.token}`);
+    await b.submit({ Q1: 'anders', 'Q1.anders': 'een\u0000\r\nregel\nverder\tnog' });
+    await b.submit({ Q2: 'eerste\r\ntweede\u0000\rderde' }, 'previous');
+    const draft = await server.app.db.selectFrom('drafts').select('answers').where('survey_id', '=', 'hostile').where('answers', 'like', '%eerste%').executeTakeFirstOrThrow();
+    const answers = JSON.parse(draft.answers) as Record<string, string>;
+    expect(answers['Q1.anders']).toBe('een regel verder nog');
+    expect(answers.Q2).toBe('eerste tweede derde');
+    // A text area (multiline) keeps line breaks, as \n.
+    expect(typedText('eerste\r\ntweede\u0000\rderde\u2028vierde', true)).toBe('eerste\ntweede\nderde\nvierde');
   });
 });
 

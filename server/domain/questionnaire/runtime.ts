@@ -172,11 +172,16 @@ export function optionLabel(item: CompiledItem, code: string, lang: string): str
 }
 
 /** Resolves a text in a language and fills in piped values such as {Q3} or {sample.functie}. */
-export function renderText(q: Questionnaire, text: TextValue, lang: string, env: Environment): string {
+/**
+ * The text with its pipes filled in. `piped` transforms each value piped in (an answer, a sample
+ * field) before it is placed: what a respondent typed is data, and a page that renders markup in
+ * the author's text passes a function that keeps it from being read as markup.
+ */
+export function renderText(q: Questionnaire, text: TextValue, lang: string, env: Environment, piped: (value: string) => string = (value) => value): string {
   const raw = textIn(text, lang);
   return raw.replace(/\{([^{}]+)\}/g, (whole, inner: string) => {
     const tree = q.pipes.get(inner.trim());
-    return tree ? formatPiped(q, tree, env, lang) : whole;
+    return tree ? piped(formatPiped(q, tree, env, lang)) : whole;
   });
 }
 

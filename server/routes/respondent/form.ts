@@ -23,6 +23,18 @@ export function bodyToForm(body: unknown): FormValues {
 
 const first = (form: FormValues, name: string): string => (form[name]?.[0] ?? '').trim();
 
+/**
+ * A typed text as the answer holds it. A one-line box (an input) cannot hold a line break or a
+ * control character in a browser, so whatever client sends one gets a space instead (NUL and its
+ * kin go); a text area keeps its line breaks, as \n.
+ */
+export function typedText(text: string, multiline: boolean): string {
+  const breaks = /\r\n|[\r\n\u0085\u2028\u2029\v\f]/g;
+  const cleaned = (multiline ? text.replace(breaks, '\n') : text.replace(breaks, ' ').replace(/\t/g, ' ')).replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, '');
+  return cleaned.trim();
+}
+const typed = (form: FormValues, name: string, multiline: boolean): string => typedText(first(form, name), multiline);
+
 function parseNumber(raw: string): number | string | null {
   if (raw === '') return null;
   const normalized = raw.replace(/\s/g, '').replace(',', '.');
@@ -77,12 +89,12 @@ export function formToAnswers(items: CompiledItem[], form: FormValues): { answer
         if (d.boxes) {
           const record: Record<string, Value> = {};
           for (const box of item.members) {
-            const text = first(form, `${id}.${box.code}`);
+            const text = typed(form, `${id}.${box.code}`, false);
             if (text !== '') record[box.code] = text;
           }
           if (Object.keys(record).length > 0) answers[id] = record;
         } else {
-          set(id, first(form, id));
+          set(id, typed(form, id, d.multiline === true));
         }
         break;
       case 'number':
@@ -110,7 +122,7 @@ export function formToAnswers(items: CompiledItem[], form: FormValues): { answer
         break;
     }
     for (const option of item.options) {
-      if (option.def.other) set(`${id}.${option.code}`, first(form, `${id}.${option.code}`));
+      if (option.def.other) set(`${id}.${option.code}`, typed(form, `${id}.${option.code}`, false));
     }
   }
   return { answers, errors };

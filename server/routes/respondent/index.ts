@@ -16,7 +16,7 @@ import { isEmailAddress } from '../../domain/survey/addresses.ts';
 import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
-import { buildItems, errorSummary, richText } from './page-view.ts';
+import { buildItems, errorSummary, literalPiped, richText } from './page-view.ts';
 import { endSession, readEndedSession, readSession, startSession } from './session.ts';
 import { FailedAttempts } from '../../security/failed-attempts.ts';
 
@@ -397,7 +397,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       contact: contactOf(r.survey),
       pageTitle: ui.thanksTitle,
       title: ui.thanksTitle,
-      paragraphs: [richText(renderText(q, q.def.end.text, lang, env))],
+      paragraphs: [richText(renderText(q, q.def.end.text, lang, env, literalPiped))],
     });
   });
 

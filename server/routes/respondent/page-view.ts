@@ -32,18 +32,26 @@ export interface PageContext {
 const escape = (s: string): string => Handlebars.Utils.escapeExpression(s);
 
 /** Author texts allow **bold** and line breaks; everything else is escaped (piped answers too). */
+/** Stands in for "*" in piped values while the author's markup is read (a private-use character). */
+const LITERAL_STAR = '\uE000';
+
+/** Keeps a piped value literal in richText: a respondent's **x** is shown as typed, not bold. */
+export const literalPiped = (value: string): string => value.replaceAll('*', LITERAL_STAR);
+
+/** The author's text as HTML: escaped, **bold**, line breaks; what literalPiped marked stays as typed. */
 export function richText(s: string): Handlebars.SafeString {
   return new Handlebars.SafeString(
     escape(s)
       .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
-      .replace(/\n/g, '<br>'),
+      .replace(/\n/g, '<br>')
+      .replaceAll(LITERAL_STAR, '*'),
   );
 }
 
 const inputId = (...parts: string[]): string => ['q', ...parts].join('-').replace(/[^A-Za-z0-9_-]/g, '_');
 
 export function buildItems(ctx: PageContext) {
-  const text = (t: TextValue | undefined): Handlebars.SafeString | undefined => (t === undefined ? undefined : richText(renderText(ctx.q, t, ctx.lang, ctx.env)));
+  const text = (t: TextValue | undefined): Handlebars.SafeString | undefined => (t === undefined ? undefined : richText(renderText(ctx.q, t, ctx.lang, ctx.env, literalPiped)));
   const plain = (t: TextValue | undefined): string | undefined => (t === undefined ? undefined : renderText(ctx.q, t, ctx.lang, ctx.env));
   const values = (name: string): string[] => ctx.form[name] ?? [];
   const value = (name: string): string => values(name)[0] ?? '';
