@@ -10,6 +10,7 @@ import * as settings from './0006_settings.ts';
 import * as calls from './0007_calls.ts';
 import * as nonresponse from './0008_nonresponse.ts';
 import * as submissions from './0009_submissions.ts';
+import * as sessionRound from './0010_draft_session_round.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007_calls': calls,
   '0008_nonresponse': nonresponse,
   '0009_submissions': submissions,
+  '0010_draft_session_round': sessionRound,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -102,6 +102,8 @@ export interface DraftTable {
   furthest_page: number;
   /** Raised on every saved page; a form posted with an older version is stale. */
   version: number;
+  /** Raised when the respondent ends their session ("later"): cookies of an earlier round open nothing. */
+  session_round: Generated<number>;
 }
 
 /** An anonymous response: random id, no code, no invitee, no time. */

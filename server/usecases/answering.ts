@@ -5,7 +5,7 @@
 // written in the same commit as the answers.
 
 import type { Db } from '../db/connection.ts';
-import { deleteDraft, insertDraft, listDrafts, updateDraft, type DraftRow } from '../db/drafts.ts';
+import { deleteDraft, insertDraft, listDrafts, updateDraft, type DraftRow, type DraftWrite } from '../db/drafts.ts';
 import type { RespondentInvitee } from '../db/invitees.ts';
 import { readRespondentRows } from '../db/respondents.ts';
 import { insertResponse } from '../db/responses.ts';
@@ -35,10 +35,14 @@ export interface Respondent {
 
 export type Situation = 'answering' | 'completed' | 'closed' | 'not-open' | 'refused' | 'not-eligible';
 
-/** The respondent of a session, or undefined if the invitee (or their survey) is gone. */
-export async function loadRespondent(db: Db, secrets: Secrets, questionnaires: QuestionnaireRegistry, session: { invitee: number; draftKey: string }): Promise<Respondent | undefined> {
+/**
+ * The respondent of a session, or undefined if the invitee (or their survey) is gone, or the
+ * respondent ended their sessions since this one started ("later": endSessions).
+ */
+export async function loadRespondent(db: Db, secrets: Secrets, questionnaires: QuestionnaireRegistry, session: { invitee: number; draftKey: string; round?: number }): Promise<Respondent | undefined> {
   const rows = await readRespondentRows(db, session.invitee, session.draftKey, submissionKeyOf(secrets, session.draftKey));
   if (!rows) return undefined;
+  if (rows.draft && rows.draft.session_round !== (session.round ?? 0)) return undefined;
   const { invitee, survey, draft, submitted } = rows;
   return {
     survey,
@@ -133,7 +137,7 @@ export async function savePage(
         return { kind: 'finished' } as const;
       }
       const target = next ?? block;
-      const draft: DraftRow = {
+      const draft: DraftWrite = {
         key: r.draftKey,
         survey_id: r.survey.id,
         answers: JSON.stringify(answers),

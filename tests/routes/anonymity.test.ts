@@ -79,7 +79,7 @@ describe('the answer store', () => {
     const columns = (db.prepare('pragma table_info(responses)').all() as { name: string }[]).map((c) => c.name);
     expect(columns).toEqual(['id', 'survey_id', 'questionnaire_id', 'questionnaire_version', 'questionnaire_hash', 'answers', 'strata', 'status', 'reached_page']);
     const drafts = (db.prepare('pragma table_info(drafts)').all() as { name: string }[]).map((c) => c.name);
-    expect(drafts).toEqual(['key', 'survey_id', 'answers', 'strata', 'current_page', 'furthest_page', 'version']);
+    expect(drafts).toEqual(['key', 'survey_id', 'answers', 'strata', 'current_page', 'furthest_page', 'version', 'session_round']);
   });
 
   it('has no rowid, so nothing records the order of arrival', () => {

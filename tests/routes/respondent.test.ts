@@ -474,6 +474,8 @@ describe('save and continue later', () => {
     await b.open(`/s/${invite!.token}`);
     await b.submit({});
     expect(b.pageId()).toBe('H1');
+    // A copy of the session cookie, as someone at the same computer might keep.
+    const copied = new Map(b.cookies);
     // Q1 is required: going on would not be allowed, stopping is.
     await b.submit({ Q1: ['geen'] }, 'later');
     expect(b.url).toBe('/q/saved');
@@ -481,9 +483,14 @@ describe('save and continue later', () => {
     const text = b.document().querySelector('main')!.text.replace(/\s+/g, ' ');
     expect(text).toContain('open de link in de uitnodiging, of typ uw code op https://enquete.test/.');
     expect(text).toContain('De vragenlijst is open tot en met dinsdag 9 juli 2024.');
-    // The session ended: a shared computer does not keep the questionnaire open.
+    // The session ended: a shared computer does not keep the questionnaire open, also not for
+    // a copy of the cookie, which would otherwise stay valid for its twelve hours.
     await b.open('/q');
     expect(b.last!.statusCode).toBe(401);
+    const thief = server.browser();
+    for (const [name, value] of copied) thief.cookies.set(name, value);
+    expect((await thief.open('/q')).statusCode).toBe(401);
+    expect((await thief.request('GET', '/q/p/H1')).statusCode).toBe(401);
 
     await b.open(`/s/${invite!.token}`);
     expect(b.pageId()).toBe('H1');

@@ -15,6 +15,7 @@ import { audit } from '../../db/audit.ts';
 import { isEmailAddress } from '../../domain/survey/addresses.ts';
 import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
+import { endSessions, getDraft } from '../../db/drafts.ts';
 import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
 import { buildItems, errorSummary, literalPiped, richText } from './page-view.ts';
 import { endSession, readEndedSession, readSession, startSession } from './session.ts';
@@ -134,8 +135,13 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
   /** Exchanges a code or link for a session and sends the browser on to a URL without it. */
   const enter = async (request: Request, reply: FastifyReply, invitee: InviteeRow) => {
     await noteOpened(invitee);
-    startSession(request, reply, invitee.id, draftKeyFor(app.secrets, invitee));
+    await startSessionFor(request, reply, invitee.id, draftKeyFor(app.secrets, invitee));
     return reply.redirect('/q', 303);
+  };
+
+  /** A session in the draft's current round (a session ended with "later" stays ended). */
+  const startSessionFor = async (request: Request, reply: FastifyReply, invitee: number, draftKey: string) => {
+    startSession(request, reply, invitee, draftKey, (await getDraft(app.db, draftKey))?.session_round ?? 0);
   };
 
   /** The ledger learns "opened" in a later batch (ledger-marks.ts), like everything a respondent does. */
@@ -350,6 +356,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const ui = uiText(lang);
     const paragraphs = [fill(ui.savedText, { startUrl: `${app.config.publicUrl}/` })];
     if (!r) return message(request, reply, 200, ui.savedTitle, paragraphs);
+    // Ended here and for any copy of the cookie: a session started before opens nothing now.
+    await endSessions(app.db, r.draftKey);
     endSession(reply);
     const closesAt = new Date(r.survey.closes_at);
     paragraphs.push(fill(ui.savedUntil, { date: closeDateText(closesAt, definitionOf(r.survey).calendar.timezone, lang === 'en' ? 'en' : 'nl') }));
@@ -370,10 +378,11 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const ended = readEndedSession(request);
     const draftKey = draftKeyFor(app.secrets, invitee);
     await noteOpened(invitee);
-    startSession(request, reply, invitee.id, draftKey);
+    const round = (await getDraft(app.db, draftKey))?.session_round ?? 0;
+    startSession(request, reply, invitee.id, draftKey, round);
     // Only the person whose page it was sees its answers again; anyone else starts where they are.
     if (ended?.invitee !== invitee.id) return reply.redirect('/q', 303);
-    const r = await loadRespondent(app.db, app.secrets, app.questionnaires, { invitee: invitee.id, draftKey });
+    const r = await loadRespondent(app.db, app.secrets, app.questionnaires, { invitee: invitee.id, draftKey, round });
     if (!r || situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
     const block = r.questionnaire.blocks.find((b) => b.id === page);
     const pages = pagesOf(r);

@@ -9,11 +9,13 @@ interface SessionPayload {
   invitee: number;
   draftKey: string;
   expires: number;
+  /** The draft's session round when this session started: ending sessions raises it (endSessions). */
+  round: number;
 }
 
-export function startSession(request: FastifyRequest, reply: FastifyReply, invitee: number, draftKey: string): void {
+export function startSession(request: FastifyRequest, reply: FastifyReply, invitee: number, draftKey: string, round: number): void {
   const app = request.server;
-  const payload: SessionPayload = { invitee, draftKey, expires: app.config.now().getTime() + LIFETIME_MS };
+  const payload: SessionPayload = { invitee, draftKey, expires: app.config.now().getTime() + LIFETIME_MS, round };
   reply.setCookie(COOKIE, app.secrets.encrypt('session-cookie', JSON.stringify(payload)), {
     path: '/',
     httpOnly: true,
