@@ -6,7 +6,7 @@ import { upsertAccount } from '../../server/db/admin-accounts.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { ConfigError } from '../../server/config.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { hashPassword } from '../../server/security/passwords.ts';
+import { HashingBusyError, hashPassword, verifyPassword } from '../../server/security/passwords.ts';
 import { testServer, type TestServer } from '../helpers/app.ts';
 
 let server: TestServer | undefined;
@@ -118,5 +118,21 @@ describe('TRUST_PROXY', () => {
     expect(() => configFromEnvironment({ ...base, TRUST_PROXY: 'true' })).toThrow(ConfigError);
     expect(() => configFromEnvironment({ ...base, TRUST_PROXY: '10.0.0.1, proxy.local' })).toThrow(/TRUST_PROXY: proxy.local is not an IP address or CIDR range/);
     expect(() => configFromEnvironment({ ...base, TRUST_PROXY: '10.0.0.0/33' })).toThrow(ConfigError);
+  });
+});
+
+describe('password hashing under a flood', () => {
+  it('hashes one at a time with a short queue, and refuses the rest at once instead of queueing them', async () => {
+    const stored = await hashPassword('correct horse battery');
+    const attempts = Array.from({ length: 40 }, (_, i) => verifyPassword(`guess-${i}`, stored).then(
+      (ok) => (ok ? 'accepted' : 'wrong'),
+      (e: unknown) => (e instanceof HashingBusyError ? 'busy' : 'error'),
+    ));
+    const outcomes = await Promise.all(attempts);
+    // One hashing, 32 waiting, 7 refused.
+    expect(outcomes.filter((o) => o === 'wrong')).toHaveLength(33);
+    expect(outcomes.filter((o) => o === 'busy')).toHaveLength(7);
+    // Once the queue is free, sign-ins are checked again.
+    expect(await verifyPassword('correct horse battery', stored)).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ import { partOfSample } from '../../domain/survey/calendar.ts';
 import { isSmall, percent, shownCount } from '../../domain/metrics/index.ts';
 import { adminText, fill, type AdminText } from '../../i18n/admin.ts';
 import { FailedAttempts } from '../../security/failed-attempts.ts';
-import { verifyPassword } from '../../security/passwords.ts';
+import { HashingBusyError, verifyPassword } from '../../security/passwords.ts';
 import { buildDashboard, type Dashboard, type MailingState } from '../../usecases/dashboard.ts';
 import type { WeightTable } from '../../domain/survey/weighting.ts';
 import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from '../../usecases/exports.ts';
@@ -81,7 +81,15 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     const account = email ? await findAccount(app.db, email) : undefined;
     // The password is checked (against a decoy when there is no account) before anything else,
     // so the answer takes as long and says the same whether or not the account exists.
-    const valid = form.success && (await verifyPassword(form.data.password, account?.password_hash)) && account !== undefined && account.disabled_at === null;
+    let valid: boolean;
+    try {
+      valid = form.success && (await verifyPassword(form.data.password, account?.password_hash)) && account !== undefined && account.disabled_at === null;
+    } catch (e) {
+      if (!(e instanceof HashingBusyError)) throw e;
+      // A flood of sign-ins: refused at once, without hashing or an audit row (passwords.ts).
+      reply.header('retry-after', '10');
+      return reply.code(503).adminView('admin/login.hbs', { t, pageTitle: t.signInTitle, csrfToken: reply.generateCsrf(), error: t.signInBusy, email });
+    }
     if (!valid || !account) {
       loginFailures.fail(`address ${request.ip}`);
       if (email) loginFailures.fail(`account ${email}`);
