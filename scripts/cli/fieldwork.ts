@@ -19,7 +19,7 @@ import { closeSurvey } from '../../server/usecases/answering.ts';
 import { planOf, runFieldwork } from '../../server/usecases/fieldwork.ts';
 import { partOfSample, type PlannedMailing } from '../../server/domain/survey/calendar.ts';
 import { importFrame } from '../../server/usecases/import-frame.ts';
-import { isEmailAddress } from '../../server/domain/survey/addresses.ts';
+import { isEmailAddress, normalizeEmail } from '../../server/domain/survey/addresses.ts';
 import { previewMailings, sendTestMail } from '../../server/usecases/mail-preview.ts';
 import { CALL_OUTCOMES, callList, codeFor, phoningProgress, recordCall } from '../../server/usecases/phoning.ts';
 import { nonResponseQuestions, nonResponseSummary, recordNonResponseInterview } from '../../server/usecases/nonresponse.ts';
@@ -586,7 +586,7 @@ export async function addressCommand(ctx: CliContext, surveyArg: string, email: 
   if (!found) return 1;
   const { survey, invitee } = found;
   const { unbounced, requeued } = await correctAddress(ctx.db, survey, invitee, newEmail, ctx.config.now());
-  const corrected = newEmail.trim().toLowerCase();
+  const corrected = normalizeEmail(newEmail) ?? newEmail.trim().toLowerCase();
   ctx.io.out(
     `${email} -> ${corrected}` +
       (unbounced > 0 ? `: no longer bounced; ${plural(requeued, 'mail', 'mails')} queued again to the new address, going out on the next send within the send window` : '; mail still to go out goes to the new address'),

@@ -1,6 +1,7 @@
 import type { CompiledQuery, Insertable, Selectable } from 'kysely';
 import type { Db } from './connection.ts';
 import { prepared } from './prepared.ts';
+import { normalizeEmail } from '../domain/survey/addresses.ts';
 import type { InviteeState, InviteeTable } from './schema.ts';
 
 export type InviteeRow = Selectable<InviteeTable>;
@@ -164,8 +165,9 @@ export async function markNotEligible(db: Db, id: number, on: string): Promise<b
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** By address, in any spelling of it (normalizeEmail: how the import stored it). */
 export async function findInviteeByEmail(db: Db, surveyId: string, email: string): Promise<InviteeRow | undefined> {
-  return db.selectFrom('invitees').selectAll().where('survey_id', '=', surveyId).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+  return db.selectFrom('invitees').selectAll().where('survey_id', '=', surveyId).where('email', '=', normalizeEmail(email) ?? email.trim().toLowerCase()).executeTakeFirst();
 }
 
 const counted = prepared((db, v: { id: number; on: string }) => db.updateTable('invitees').set({ counted_on: v.on }).where('id', '=', v.id).where('counted_on', 'is', null));

@@ -10,7 +10,7 @@ import { findInviteeByEmail, unmarkBounced, type InviteeRow } from '../db/invite
 import { requeueFailed, undeliveredInvitees, undeliveredMail } from '../db/outbox.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import { isClosed } from './answering.ts';
-import { isEmailAddress } from '../domain/survey/addresses.ts';
+import { normalizeEmail } from '../domain/survey/addresses.ts';
 import { SurveyError } from './surveys.ts';
 
 export interface DeliveryProblem {
@@ -82,8 +82,8 @@ export async function retryUndelivered(db: Db, survey: SurveyRow, target: { doma
  */
 export async function correctAddress(db: Db, survey: SurveyRow, invitee: InviteeRow, address: string, now: Date): Promise<RetryOutcome> {
   if (isClosed(survey, now) || survey.purged_at !== null) throw new SurveyError(`survey ${survey.id} is closed: no more mail goes out`);
-  const email = address.trim().toLowerCase();
-  if (!isEmailAddress(email)) throw new SurveyError(`"${address}" is not an email address`);
+  const email = normalizeEmail(address);
+  if (email === undefined) throw new SurveyError(`"${address}" is not an email address`);
   if (email === invitee.email) throw new SurveyError(`${invitee.email} is already the address of this invitee`);
   if (await findInviteeByEmail(db, survey.id, email)) throw new SurveyError(`${email} is already invited to survey ${survey.id}, as someone else`);
   return db.transaction().execute(async (trx) => {

@@ -6,13 +6,13 @@ import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/connection.ts';
 import type { SurveyRow } from '../db/surveys.ts';
 import type { CompiledMember, Questionnaire } from '../domain/questionnaire/index.ts';
-import { isEmailAddress } from '../domain/survey/addresses.ts';
+import { normalizeEmail } from '../domain/survey/addresses.ts';
 import { CONTACT_COLUMNS, sampleColumns } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { secretsMadeHere, secretsMadeOnWorker } from './invitation-secrets.ts';
 import { issueInvitations, type Person } from './invitations.ts';
 import { definitionOf } from './surveys.ts';
-import { hasControlCharacter } from '../domain/text.ts';
+import { hasControlCharacter, hasInvisibleCharacter } from '../domain/text.ts';
 
 export interface ImportProblem {
   line: number;
@@ -32,36 +32,40 @@ const MAX_PROBLEMS = 1000;
 type CsvRecord = { record: string[]; line: number };
 
 /**
- * The line on which each parsed record begins. Not csv-parse's own count: that is the line where
- * a record ends, and it counts a CRLF inside a quoted field as two lines, so one multi-line cell
- * would shift the line of every row after it. `offsets` are where each record ends, in bytes of
- * `bytes` from `start` (csv-parse's info.bytes).
+ * The line (1-based) at a byte offset of the text after `start` (the BOM). Not csv-parse's own
+ * line count: it counts a CRLF inside a quoted field as two lines, so one multi-line cell would
+ * shift the line of every row after it.
  */
-function recordStartLines(bytes: Uint8Array, start: number, offsets: number[]): number[] {
-  const lines: number[] = [];
+function lineCounter(bytes: Uint8Array, start: number): (offset: number) => number {
+  // Offsets come in rising order (records, then a skipped one between them): count on from the last.
   let pos = start;
   let line = 1;
-  for (const offset of offsets) {
-    // Empty lines before a record are skipped by the parser, so the record begins after them.
-    while (pos < bytes.length && (bytes[pos] === 0x0a || bytes[pos] === 0x0d)) if (bytes[pos++] === 0x0a) line++;
-    lines.push(line);
-    for (const end = start + offset; pos < end; pos++) if (bytes[pos] === 0x0a) line++;
-  }
-  return lines;
+  return (offset) => {
+    const target = start + offset;
+    if (target < pos) {
+      pos = start;
+      line = 1;
+    }
+    for (; pos < target && pos < bytes.length; pos++) if (bytes[pos] === 0x0a) line++;
+    return line;
+  };
 }
 
-/** The line of the first byte that is not valid UTF-8, or undefined when the file is valid. */
-export function firstInvalidUtf8Line(bytes: Uint8Array): number | undefined {
+/** The lines that hold a byte sequence that is not UTF-8 (every one: a Windows-1252 file has many). */
+export function invalidUtf8Lines(bytes: Uint8Array): number[] {
+  const lines: number[] = [];
   let line = 1;
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i]!;
     if (b === 0x0a) line++;
-    const extra = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (extra < 0) return line;
-    for (let k = 1; k <= extra; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return line;
-    i += extra + 1;
+    let extra = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    for (let k = 1; k <= extra; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) extra = -1;
+    if (extra < 0) {
+      if (lines.at(-1) !== line) lines.push(line);
+      i++;
+    } else i += extra + 1;
   }
-  return undefined;
+  return lines;
 }
 
 function detectDelimiter(firstLine: string): string {
@@ -84,25 +88,45 @@ export async function importFrame(
   const problem = (line: number, message: string): void => {
     if (result.problems.length < MAX_PROBLEMS) result.problems.push({ line, message });
   };
-  const badLine = firstInvalidUtf8Line(bytes);
-  if (badLine !== undefined) {
-    problem(badLine, 'the file is not UTF-8 encoded (in Excel: save as "CSV UTF-8")');
+  const badLines = invalidUtf8Lines(bytes);
+  if (badLines.length > 0) {
+    for (const line of badLines) problem(line, 'this line is not UTF-8 (the file is in another encoding, such as Windows-1252: in Excel, save as "CSV UTF-8")');
     return result;
   }
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   // The byte offsets csv-parse reports count from here, so nothing else may be stripped.
   const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(bom));
   let records: CsvRecord[];
+  // A record the CSV parser cannot read (a quote never closed) is reported and skipped, and the
+  // rest is read and checked all the same, so that one run reports every problem of the file.
+  const unreadable: { line: number; message: string }[] = [];
+  const lineAt = lineCounter(bytes, bom);
   try {
     // A row with too many or too few fields is reported by checkRows, with all other bad rows.
-    const parsed = parse(text, { delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''), info: true, skip_empty_lines: true, trim: true, relax_column_count: true }) as unknown as { record: string[]; info: { bytes: number } }[];
-    const lines = recordStartLines(bytes, bom, parsed.map((p) => p.info.bytes));
-    records = parsed.map((p, i) => ({ record: p.record, line: lines[i]! }));
+    const parsed = parse(text, {
+      delimiter: detectDelimiter(text.split(/\r?\n/, 1)[0] ?? ''),
+      info: true,
+      raw: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        // Where the parser found the fault: a line of that record.
+        if (err) unreadable.push({ line: lineCounter(bytes, bom)((err as { bytes?: number }).bytes ?? 0), message: err.message.replace(/^Invalid \w+ Error: /i, '') });
+      },
+    }) as unknown as { record: string[]; raw: string; info: { bytes: number } }[];
+    // A record begins where it ends less its raw text; a row of empty fields (";;;;", as
+    // spreadsheets write below the data) is no row.
+    records = parsed
+      .map((p) => ({ record: p.record, line: lineAt(p.info.bytes - Buffer.byteLength(p.raw)) }))
+      .filter((r, i) => i === 0 || r.record.some((f) => f !== ''));
   } catch (e) {
     const err = e as { lines?: number; message: string };
     problem(err.lines ?? 1, `the file cannot be read as CSV: ${err.message.replace(/^Invalid \w+ Error: /i, '')}`);
     return result;
   }
+  for (const u of unreadable) problem(u.line, `this row cannot be read as CSV: ${u.message}`);
   if (records.length === 0) {
     problem(1, 'the file is empty');
     return result;
@@ -112,7 +136,10 @@ export async function importFrame(
   const source = rows >= secretsOnWorkerFrom ? secretsMadeOnWorker(secrets, rows) : secretsMadeHere(secrets);
   try {
     const people = await checkRows(db, survey, questionnaire, records, onProgress, result, problem);
-    if (result.problems.length > 0) return result;
+    if (result.problems.length > 0) {
+      result.problems.sort((a, b) => a.line - b.line);
+      return result;
+    }
     // All or nothing: one transaction for every new invitee.
     await db.transaction().execute(async (trx) => {
       const chunk = 5000;
@@ -189,7 +216,7 @@ async function checkRows(
   const requiredSet = new Set(required);
 
   const existing = new Set((await db.selectFrom('invitees').select('email').where('survey_id', '=', survey.id).execute()).map((r) => r.email));
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { line: number; typed: string }>();
   const people: Person[] = [];
   const total = records.length - 1;
   for (let r = 1; r < records.length; r++) {
@@ -205,13 +232,20 @@ async function checkRows(
       problem(line, `${record.length} fields where the header has ${header.length}`);
       continue;
     }
-    const email = (cell('email') ?? '').toLowerCase();
-    if (email === '') problem(line, 'the email address is missing');
-    else if (!isEmailAddress(email)) problem(line, `invalid email address "${cell('email')}"`);
-    else if (seen.has(email)) problem(line, `duplicate email address ${email} (also on line ${seen.get(email)})`);
-    seen.set(email, line);
+    // One spelling per mailbox (NFC, IDNA: normalizeEmail), before the check for duplicates.
+    const typed = cell('email') ?? '';
+    const email = normalizeEmail(typed) ?? typed.toLowerCase();
+    if (typed === '') problem(line, 'the email address is missing');
+    else if (hasInvisibleCharacter(typed)) problem(line, `the email address "${typed}" holds an invisible or right-to-left character`);
+    else if (normalizeEmail(typed) === undefined) problem(line, `invalid email address "${typed}"`);
+    else if (seen.has(email)) {
+      const first = seen.get(email)!;
+      problem(line, `duplicate email address ${email} (also on line ${first.line}${first.typed.toLowerCase() === typed.toLowerCase() ? '' : `, as ${first.typed}`})`);
+    }
+    if (!seen.has(email)) seen.set(email, { line, typed });
     for (const field of ['name', 'salutation', 'organisation', 'phone', 'email'] as const) {
       if (hasControlCharacter(cell(field) ?? '')) problem(line, `${field} contains a line break or control character`);
+      else if (field !== 'email' && hasInvisibleCharacter(cell(field) ?? '')) problem(line, `${field} holds an invisible or right-to-left character`);
     }
     const sample: Record<string, string> = {};
     for (const stratum of strata) {

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/connection.ts';
 import { findInviteeByEmail, type InviteeRow } from '../db/invitees.ts';
 import type { SurveyRow } from '../db/surveys.ts';
-import { isEmailAddress } from '../domain/survey/addresses.ts';
+import { normalizeEmail } from '../domain/survey/addresses.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { hasAnswersInProgress, hasSubmitted, markDisposition } from './refusal.ts';
@@ -62,8 +62,8 @@ export async function markList(db: Db, secrets: Secrets, survey: SurveyRow, text
   const toMark: InviteeRow[] = [];
   let already = 0;
   for (const { line, email: typed } of addresses) {
-    const email = typed.toLowerCase();
-    if (!isEmailAddress(email)) {
+    const email = normalizeEmail(typed);
+    if (email === undefined) {
       problems.push({ line, message: `"${typed}" is not an email address` });
       continue;
     }

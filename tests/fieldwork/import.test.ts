@@ -111,12 +111,56 @@ describe('survey import', () => {
     ]);
   });
 
-  it('refuses a file that is not UTF-8, naming the line', async () => {
-    const file = frame('latin1.csv', Buffer.concat([Buffer.from('email;functie\na@b.nl;raadslid\nj'), Buffer.from([0xe9]), Buffer.from('@x.nl;raadslid\n')]));
+  it('refuses a file that is not UTF-8, naming every line that is not', async () => {
+    // Windows-1252: é (0xe9) and ë (0xeb) on two lines.
+    const file = frame('latin1.csv', Buffer.concat([Buffer.from('email;functie\na@b.nl;raadslid\nj'), Buffer.from([0xe9]), Buffer.from('@x.nl;raadslid\nc@d.nl;raadslid\nno'), Buffer.from([0xeb, 0xeb]), Buffer.from('l@x.nl;raadslid\n')]));
     const { code, err } = await survey('import', 'owb-2024', file);
     expect(code).toBe(1);
-    expect(err[0]).toBe(`${file}:3: the file is not UTF-8 encoded (in Excel: save as "CSV UTF-8")`);
+    expect(err.slice(0, 2)).toEqual([3, 5].map((line) => `${file}:${line}: this line is not UTF-8 (the file is in another encoding, such as Windows-1252: in Excel, save as "CSV UTF-8")`));
     expect(await invitees()).toEqual([]);
+  });
+
+  it('refuses addresses that are not valid or hold invisible characters, and one mailbox in two spellings', async () => {
+    const invalid = ['a..b@x.nl', '.a@x.nl', 'a.@x.nl', 'a@-x.nl', 'a@x-.nl', 'a@x..nl', 'a\u200b@x.nl', 'ab\u202e@x.nl', 'a@x.n1', 'a@x_y.nl'];
+    const rows = [
+      'email;name;functie',
+      ...invalid.map((address) => `${address};;raadslid`),
+      'wim@bühl.de;;raadslid',
+      'WIM@xn--bhl-hoa.de;;raadslid',
+      'e\u0301lodie@x.fr;;raadslid',
+      'élodie@x.fr;;raadslid',
+      'naam@x.nl;Jan\u202eNaj;raadslid',
+    ];
+    const { code, err } = await survey('import', 'owb-2024', frame('addresses.csv', rows.join('\n')));
+    expect(code).toBe(1);
+    const file = join(dir, 'addresses.csv');
+    expect(err).toEqual([
+      ...invalid.map((address, i) => (/[\u200b\u202e]/.test(address) ? `${file}:${i + 2}: the email address "${address}" holds an invisible or right-to-left character` : `${file}:${i + 2}: invalid email address "${address}"`)),
+      `${file}:13: duplicate email address wim@xn--bhl-hoa.de (also on line 12, as wim@bühl.de)`,
+      `${file}:15: duplicate email address élodie@x.fr (also on line 14, as e\u0301lodie@x.fr)`,
+      `${file}:16: name holds an invisible or right-to-left character`,
+      '13 problems: nothing was imported',
+    ]);
+  });
+
+  it('skips rows that are entirely empty, as spreadsheets write below the data, and stores the one spelling of an address', async () => {
+    const { code, err, out } = await survey('import', 'owb-2024', frame('empty.csv', 'email;name;functie\nwim@Bühl.de;Wim;raadslid\n;;\n;;\n'));
+    expect(code, err.join('\n')).toBe(0);
+    expect(out[0]).toMatch(/^.*: 1 row; 1 new invitee imported/);
+    expect((await invitees()).map((i) => i.email)).toEqual(['wim@xn--bhl-hoa.de']);
+  });
+
+  it('reports a row it cannot read as CSV and every other problem of the file', async () => {
+    const rows = ['email;functie', 'fout1;raadslid', 'goed@x.nl;raadslid', 'x"y@x.nl;raadslid', 'fout2;raadslid'];
+    const file = frame('quote.csv', rows.join('\n'));
+    const { code, err } = await survey('import', 'owb-2024', file);
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `${file}:2: invalid email address "fout1"`,
+      expect.stringMatching(new RegExp(`^${file}:4: this row cannot be read as CSV: `)),
+      `${file}:5: invalid email address "fout2"`,
+      '3 problems: nothing was imported',
+    ]);
   });
 
   it('refuses a frame without an email column or without the stratum column', async () => {
