@@ -23,12 +23,16 @@ function serverSecret(env: NodeJS.ProcessEnv, databasePath: string): { secret: s
   if (env.SERVER_SECRET) return { secret: env.SERVER_SECRET, secretSource: 'SERVER_SECRET' };
   const file = resolve(dirname(databasePath), 'secret');
   let created = '';
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, generateMasterSecret() + '\n', { mode: 0o600 });
-    created = ', just created because SERVER_SECRET was not set';
+  try {
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, generateMasterSecret() + '\n', { mode: 0o600 });
+      created = ', just created because SERVER_SECRET was not set';
+    }
+    return { secret: readFileSync(file, 'utf8').trim(), secretSource: `the file ${file}${created}` };
+  } catch (e) {
+    throw new ConfigError(`SERVER_SECRET is not set, and the server secret cannot be kept in ${file} (${(e as { code?: string }).code ?? (e as Error).message}): set SERVER_SECRET, or let DATABASE_PATH name a folder this process can write`);
   }
-  return { secret: readFileSync(file, 'utf8').trim(), secretSource: `the file ${file}${created}` };
 }
 
 /** DKIM signing from DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE: all three, or none. */

@@ -6,6 +6,13 @@ import { ConfigError } from './config.ts';
 import { configFromEnvironment } from './environment.ts';
 import { demoLinks, ensureDemoSurvey } from './usecases/demo.ts';
 import { SecretMismatchError } from './usecases/server-secret.ts';
+import { DatabaseOpenError } from './db/connection.ts';
+
+/** A file system or SQLite error about where the data lives (read-only, no space, no access). */
+function isStorageError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^(E(ACCES|PERM|ROFS|NOSPC|NOTDIR|ISDIR)|SQLITE_(READONLY|CANTOPEN|FULL|IOERR|NOTADB|PERM))/.test(code);
+}
 
 const config = (() => {
   try {
@@ -17,8 +24,9 @@ const config = (() => {
   }
 })();
 const app = await buildApp(config).catch((e: unknown) => {
-  if (e instanceof ConfigError) console.error(e.message);
+  if (e instanceof ConfigError || e instanceof DatabaseOpenError) console.error(e.message);
   else if (e instanceof SecretMismatchError) console.error(`${config.databasePath}: ${e.message}`);
+  else if (isStorageError(e)) console.error(`${config.databasePath}: cannot write the database (${(e as { code: string }).code}: ${(e as Error).message}); the server needs a data folder and database file it can write`);
   else throw e;
   process.exit(1);
 });

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../server/db/connection.ts';
+import { DatabaseOpenError, openDatabase, type Db } from '../../server/db/connection.ts';
 import { findInviteeByEmail, type InviteeRow } from '../../server/db/invitees.ts';
 import { getSurvey, type SurveyRow } from '../../server/db/surveys.ts';
 import { formatProblem } from '../../server/domain/questionnaire/index.ts';
@@ -66,7 +66,14 @@ export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx:
     io.err(e.message);
     return 1;
   }
-  const db = await openDatabase(config.databasePath);
+  let db: Db;
+  try {
+    db = await openDatabase(config.databasePath);
+  } catch (e) {
+    if (!(e instanceof DatabaseOpenError)) throw e;
+    io.err(e.message);
+    return 1;
+  }
   try {
     const secrets = createSecrets(config.secret);
     await checkServerSecret(db, secrets, config.secretSource ?? 'the configured secret');

@@ -16,9 +16,20 @@ export type Db = Kysely<Database>;
  * `durability`: how a commit reaches the disk; by default the WAL is synced (walSync). A test
  * holds it back to see what waits for the disk.
  */
+/** The database cannot be created or opened where DATABASE_PATH says: said in a sentence at start. */
+export class DatabaseOpenError extends Error {}
+
 export async function openDatabase(path: string, durability?: GroupCommitOptions): Promise<Db> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
+  let sqlite: SQLite.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    sqlite = new SQLite(path);
+    // Reading the header finds a file that is no database, or one this process cannot read.
+    sqlite.pragma('schema_version');
+  } catch (e) {
+    const reason = `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}`;
+    throw new DatabaseOpenError(`${path}: cannot create or open the database there (${reason}); DATABASE_PATH must name a database file in a folder this process can write`, { cause: e });
+  }
   const inMemory = path === ':memory:';
   const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
   if (!inMemory && mode !== 'wal') {
@@ -41,13 +52,20 @@ export async function openDatabase(path: string, durability?: GroupCommitOptions
   const driver = new GroupCommitDriver(sqlite, inMemory ? {} : (durability ?? walSync(`${path}-wal`)));
   const db = new Kysely<Database>({ dialect: dialectOf(driver) });
   drivers.set(db, driver);
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  // Another process may be migrating the same file at this moment (two servers, or a server and a
+  // survey command, started at once on an empty database): both read that nothing was applied, and
+  // the second then finds the first one's tables. Read the state again and go on, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return db;
+    if (attempt < 5 && /already exists|SQLITE_BUSY|database is locked|duplicate column/i.test(String(error))) {
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      continue;
+    }
     await db.destroy();
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
-  return db;
 }
 
 const BUSY_TIMEOUT_MS = 5000;

@@ -40,12 +40,21 @@ export function demoDefinition(now: Date) {
   };
 }
 
-/** Creates the demo survey if the database has no survey yet. Returns whether it did. */
+/**
+ * Creates the demo survey if the database has no survey yet. Returns whether it did. Two servers
+ * started at once on an empty database may both find none: the one that creates it second finds
+ * it there (the survey's key) and leaves it to the first.
+ */
 export async function ensureDemoSurvey(db: Db, secrets: Secrets, questionnairesDir: string, now: Date): Promise<boolean> {
   if ((await countSurveys(db)) > 0) return false;
   const checked = checkDefinition(demoDefinition(now), questionnairesDir);
   if (!checked.ok) throw new Error(`the demo survey definition is invalid: ${JSON.stringify(checked.problems)}`);
-  await saveSurvey(db, checked.survey, now);
+  try {
+    if ((await saveSurvey(db, checked.survey, now)) !== 'created') return false;
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) return false;
+    throw e;
+  }
   await issueInvitations(
     db,
     secrets,
