@@ -51,6 +51,25 @@ function isAboutThisMail(error: unknown): boolean {
 }
 
 /**
+ * Whether a refusal of a recipient is about us rather than them: the relay wants a login, will
+ * not relay for us, or turns away our host or sender address. Enhanced status codes (RFC 3463)
+ * 5.7.x (security or policy) and 5.1.7/5.1.8 (the sender's address), reply 530 (authentication
+ * required), or the words relays use for it. Such a reply would be the same for every recipient:
+ * marking each of them bounced (502 of 512 in one run) would be wrong. Only a refusal of the
+ * recipient (5.1.x bad mailbox, 5.2.x mailbox full or disabled, or a plain 550 "user unknown")
+ * bounces.
+ */
+export function isRefusalOfSender(error: unknown): boolean {
+  const { responseCode, message } = error as { responseCode?: number; message?: string };
+  const text = message ?? '';
+  if (responseCode === 530) return true;
+  const enhanced = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text);
+  if (enhanced && enhanced[2] === '7') return true;
+  if (enhanced && enhanced[2] === '1' && (enhanced[3] === '7' || enhanced[3] === '8')) return true;
+  return /relay(ing)?( access)? (denied|not (permitted|allowed))|client host( \[[^\]]*\])? rejected|authentication (is )?required|sender address rejected|not authori[sz]ed to (send|relay)/i.test(text);
+}
+
+/**
  * SMTP over one connection, kept open between mails (smtp-client.ts: a mail given while the one
  * before is under way has its envelope sent right behind that one's end, and its own end waits
  * for its `finish`, so at most one mail is ever taken and not yet recorded).
@@ -96,7 +115,12 @@ export function smtpTransport(url: string): MailTransport {
   const settle = (job: Job, on: SmtpSession, error: unknown) => {
     if (error === undefined) return job.resolve();
     if (job.abandoned) return job.reject(job.abandoned.reason);
-    if (isAboutThisMail(error)) return fail(job, error);
+    if (isAboutThisMail(error)) {
+      if (!isRefusalOfSender(error)) return fail(job, error);
+      // The relay refuses us, not this recipient: nobody is marked bounced, and sending stops
+      // until the setting is mended.
+      return fail(job, new MailUnavailableError(`the SMTP server ${u.host} refuses to take mail from us (${(error as Error).message.trim()}): check SMTP_URL (the login, or whether this relay accepts mail from this host and sender address)`, { cause: error }));
+    }
     if (session === on && !on.usable) session = undefined;
     // Not this mail's fault: the connection failed (the server ended it, often with a 421 after
     // its limit of mails per connection, or another mail was abandoned on it). Once more, on a

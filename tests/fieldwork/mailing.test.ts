@@ -467,6 +467,18 @@ describe('when mail cannot go out at all', () => {
       smtp.rejectSender = true;
       return { out: transport, fixed: () => ((smtp.rejectSender = false), transport) };
     }],
+    ['a relay that wants a login refuses every recipient (554 5.7.1 Client host rejected)', /refuses to take mail from us .*Client host rejected.*check SMTP_URL/, async () => {
+      smtp.refuseRecipients = { code: 554, text: '5.7.1 <to>: Client host rejected: Access denied' };
+      return { out: transport, fixed: () => ((smtp.refuseRecipients = undefined), transport) };
+    }],
+    ['a relay that will not relay for us (550 Relaying denied, no enhanced code)', /refuses to take mail from us .*Relay access denied/, async () => {
+      smtp.refuseRecipients = { code: 550, text: '<to>: Relay access denied' };
+      return { out: transport, fixed: () => ((smtp.refuseRecipients = undefined), transport) };
+    }],
+    ['a relay that wants authentication (530)', /refuses to take mail from us .*Authentication required/, async () => {
+      smtp.refuseRecipients = { code: 530, text: '5.7.0 Authentication required' };
+      return { out: transport, fixed: () => ((smtp.refuseRecipients = undefined), transport) };
+    }],
     ['the login is refused (a wrong password)', /535 5\.7\.8 authentication failed/, async () => {
       const secured = await startSmtp({ login: { user: 'bureau', pass: 'geheim' } });
       const at = (pass: string) => secured.url.replace('smtp://', `smtp://bureau:${pass}@`);

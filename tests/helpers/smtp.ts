@@ -23,6 +23,11 @@ export interface TestSmtp {
   refuseConnections: boolean;
   /** Reject the sender address (553), as a server does for a domain we may not send for. */
   rejectSender: boolean;
+  /**
+   * Refuse every recipient with this reply (code and text), as a relay does that wants a login
+   * ("554 5.7.1 Client host rejected"), or will not relay ("550 5.7.1 Relaying denied").
+   */
+  refuseRecipients: { code: number; text: string } | undefined;
   /** Answer 421 to the mail after this many on one connection, as servers with such a limit do. */
   mailsPerConnection: number;
   /** Called after a mail is received and before the server answers 250 (to crash a sender mid-send). */
@@ -60,6 +65,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
+      if (smtp.refuseRecipients) return callback(Object.assign(new Error(smtp.refuseRecipients.text.replace('<to>', `<${to}>`)), { responseCode: smtp.refuseRecipients.code }));
       // With the address in the reply, as Postfix and Exchange put it.
       if (rejectPermanently.has(to)) return callback(Object.assign(new Error(`5.1.1 <${to}>: Recipient address rejected: user unknown`), { responseCode: 550 }));
       const left = rejectTemporarily.get(to) ?? 0;
@@ -102,6 +108,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     rejectTemporarily,
     refuseConnections: false,
     rejectSender: false,
+    refuseRecipients: undefined,
     mailsPerConnection: Infinity,
     beforeAccept: () => {},
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeMessage } from '../../server/mail/mime.ts';
 import type { RenderedMail } from '../../server/mail/render.ts';
-import { smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
+import { isRefusalOfSender, smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const outgoing = (to: string): OutgoingMail => {
@@ -78,5 +78,22 @@ describe('a mail sent with finish', () => {
     const sending = transport.send(outgoing('onbekend@gemeente.test'), finish.promise);
     finish.fail(new Error('disk I/O error'));
     await expect(sending).rejects.toThrow('disk I/O error');
+  });
+});
+
+describe('a refused recipient: the recipient at fault, or the relay refusing us', () => {
+  const refusal = (responseCode: number, text: string) => Object.assign(new Error(`${responseCode} ${text}`), { responseCode, command: 'RCPT TO' });
+  it.each([
+    [550, '5.1.1 <a@x.nl>: Recipient address rejected: User unknown in virtual mailbox table', false],
+    [552, '5.2.2 <a@x.nl>: mailbox full', false],
+    [550, 'Requested action not taken: mailbox unavailable', false],
+    [554, '5.7.1 <a@x.nl>: Client host rejected: Access denied', true],
+    [554, '5.7.1 <a@x.nl>: Relay access denied', true],
+    [550, '<a@x.nl>: Relay access denied', true],
+    [550, 'relaying not permitted', true],
+    [530, '5.7.0 Authentication required', true],
+    [553, '5.1.8 <onderzoek@bureau.test>: Sender address rejected: Domain not found', true],
+  ])('%i %s: about us: %s', (code, text, aboutUs) => {
+    expect(isRefusalOfSender(refusal(code, text))).toBe(aboutUs);
   });
 });
