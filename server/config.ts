@@ -43,6 +43,8 @@ export interface AppConfig {
   /** Outgoing mail. Without smtpUrl, mails are written as .eml files to dir. */
   mail?: {
     smtpUrl: string | undefined;
+    /** A CA of the bureau's own that the relay's certificate is signed by (PEM), from SMTP_CA_FILE. */
+    smtpCa?: string;
     dir: string;
     /** How often the in-process sender looks for due mail; 0 turns it off. */
     senderIntervalMs: number;

@@ -6,7 +6,8 @@
 //   COOKIE_SECURE (true), LOG_LEVEL (info), SMTP_URL (else .eml files in MAIL_DIR),
 //   MAIL_DIR (dev-mail, outside the data folder), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
 //   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature),
-//   TRUST_PROXY (none; the number of proxies in front, or their addresses)
+//   TRUST_PROXY (none; the number of proxies in front, or their addresses),
+//   SMTP_CA_FILE (none: the relay's certificate is checked against the system's CAs)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -50,6 +51,19 @@ function dkimFrom(env: NodeJS.ProcessEnv): DkimConfig | undefined {
   const dkim = { domain: env.DKIM_DOMAIN!.trim().toLowerCase(), selector: env.DKIM_SELECTOR!.trim(), privateKey };
   checkDkimConfig(dkim);
   return dkim;
+}
+
+/** SMTP_CA_FILE: the CA (PEM) that signs the relay's certificate, when it is the bureau's own. */
+function smtpCaFrom(env: NodeJS.ProcessEnv): { smtpCa?: string } {
+  if (!env.SMTP_CA_FILE) return {};
+  try {
+    const pem = readFileSync(env.SMTP_CA_FILE, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`SMTP_CA_FILE: ${env.SMTP_CA_FILE} holds no certificate (PEM, -----BEGIN CERTIFICATE-----)`);
+    return { smtpCa: pem };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`SMTP_CA_FILE: cannot read ${env.SMTP_CA_FILE} (${(e as { code?: string }).code ?? (e as Error).message})`);
+  }
 }
 
 /** Whether the address respondents use is this machine's: a local demo or development. */
@@ -111,6 +125,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
     now: () => new Date(),
     mail: {
       smtpUrl: env.SMTP_URL || undefined,
+      ...smtpCaFrom(env),
       dir: mailDir(env, publicUrl),
       senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
       staleClaimMs: Number(env.SENDER_STALE_CLAIM_SECONDS ?? 60) * 1000,

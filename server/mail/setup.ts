@@ -9,7 +9,7 @@ import { fileTransport, smtpTransport, type MailTransport } from './transport.ts
  * DKIM-signed when a key is configured (a bad key is refused here, at start).
  */
 export function createMailer(mail: NonNullable<AppConfig['mail']>): { transport: MailTransport; templates: MailTemplates } {
-  const transport = mail.smtpUrl ? smtpTransport(mail.smtpUrl) : fileTransport(mail.dir);
+  const transport = mail.smtpUrl ? smtpTransport(mail.smtpUrl, mail.smtpCa ? { ca: mail.smtpCa } : {}) : fileTransport(mail.dir);
   return {
     transport: mail.dkim ? signingTransport(transport, mail.dkim) : transport,
     templates: new MailTemplates(TEMPLATES_DIR),

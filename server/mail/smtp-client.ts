@@ -25,6 +25,8 @@ export interface SmtpOptions {
   ignoreTLS: boolean;
   /** Refuse to go on without TLS. */
   requireTLS: boolean;
+  /** Log in without TLS (a relay on this machine, or a network the bureau trusts). */
+  allowPlaintextLogin?: boolean;
   auth?: { user: string; pass: string };
   /** Extra options for the TLS connection (a CA of the bureau's own, in tests a self-signed one). */
   tls?: tls.ConnectionOptions;
@@ -165,7 +167,14 @@ export class SmtpSession {
 
   /** One mail: its envelope, its data, and, once `finish` allows, its end; `beginNext` lets the next one go. */
   async #transact(mail: Mail, beginNext: () => void): Promise<void> {
-    const utf8 = /[^\x00-\x7f]/.test(mail.from + mail.to.join('')) && this.#extensions.has('SMTPUTF8') ? ' SMTPUTF8' : '';
+    const needsUtf8 = /[^\x00-\x7f]/.test(mail.from + mail.to.join(''));
+    // RFC 6531: an address beyond ASCII only with SMTPUTF8; without it the server would take the
+    // bytes for something else. Refused here, for this address, with the reason.
+    if (needsUtf8 && !this.#extensions.has('SMTPUTF8')) {
+      const address = [mail.from, ...mail.to].find((a) => /[^\x00-\x7f]/.test(a))!;
+      throw new SmtpError(`${address} needs SMTPUTF8 (RFC 6531), which ${this.#options.host} does not offer`, address === mail.from ? 'MAIL FROM' : 'RCPT TO', 553);
+    }
+    const utf8 = needsUtf8 ? ' SMTPUTF8' : '';
     const commands = [`MAIL FROM:<${mail.from}>${utf8}`, ...mail.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
     const names = ['MAIL FROM', ...mail.to.map(() => 'RCPT TO'), 'DATA'];
     const replies: Reply[] = [];
@@ -216,10 +225,13 @@ export class SmtpSession {
     }
     if (this.#failure) throw this.#failure;
     const taken = this.#reply();
+    // With PIPELINING the envelope of the next mail goes out with this end (one write); without
+    // it, only once this mail's reply is in (RFC 2920: a client pipelines only when offered).
+    const pipelining = this.#extensions.has('PIPELINING');
     this.#socket.cork();
     if (!early) this.#socket.write(data);
     this.#socket.write(data.subarray(-2).toString('latin1') === '\r\n' ? '.\r\n' : '\r\n.\r\n');
-    beginNext();
+    if (pipelining) beginNext();
     this.#socket.uncork();
     const reply = await taken;
     if (Math.floor(reply.code / 100) !== 2) throw new SmtpError(`message refused: ${reply.text}`, 'DATA', reply.code);
@@ -257,7 +269,9 @@ export class SmtpSession {
       plain.setTimeout(0);
       plain.on('error', () => {});
       this.#socket = await new Promise<net.Socket>((resolve, reject) => {
-        const secured = tls.connect({ socket: plain, servername: net.isIP(o.host) ? undefined : o.host, ...o.tls }, () => resolve(secured));
+        // host: what the certificate is checked against (without it, Node checks "localhost"
+        // when the server is given as an IP address); servername (SNI) only for a name.
+        const secured = tls.connect({ socket: plain, host: o.host, servername: net.isIP(o.host) ? undefined : o.host, ...o.tls }, () => resolve(secured));
         secured.once('error', (e) => reject(this.#closeWith(new SmtpError(`TLS with ${o.host}: ${e.message}`, 'STARTTLS'))));
       });
       this.#socket.removeAllListeners('error');
@@ -266,7 +280,14 @@ export class SmtpSession {
     } else if (o.requireTLS && !o.secure) {
       throw this.#closeWith(new SmtpError(`${o.host} does not offer STARTTLS, and TLS is required`, 'STARTTLS'));
     }
-    if (o.auth) await this.#login(o.auth);
+    if (o.auth) {
+      // A password goes in plain text (PLAIN, LOGIN) only over TLS, or when told to.
+      const encrypted = o.secure || this.#socket instanceof tls.TLSSocket;
+      if (!encrypted && !o.allowPlaintextLogin) {
+        throw this.#closeWith(new SmtpError(`${o.host} offers no STARTTLS, and the login would go in plain text: use smtps:// or a relay with STARTTLS, or add ?allowPlaintextLogin=true to SMTP_URL on a network you trust`, 'AUTH'));
+      }
+      await this.#login(o.auth);
+    }
   }
 
   async #hello(): Promise<void> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ComposedMessage } from './mime.ts';
 import type { RenderedMail } from './render.ts';
 import { SmtpSession, type SmtpOptions } from './smtp-client.ts';
+import { ConfigError } from '../config.ts';
 
 /** A mail ready to go: the message, and what it says of itself (for the outbox, logs and tests). */
 export interface OutgoingMail {
@@ -69,24 +70,46 @@ export function isRefusalOfSender(error: unknown): boolean {
   return /relay(ing)?( access)? (denied|not (permitted|allowed))|client host( \[[^\]]*\])? rejected|authentication (is )?required|sender address rejected|not authori[sz]ed to (send|relay)/i.test(text);
 }
 
+/** SMTP_URL as a URL, or a sentence saying what is wrong with it (never the password). */
+function smtpUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError('SMTP_URL is not a valid URL, e.g. smtp://user:password@relay.example.nl:587; a user name or password with @, :, / or % in it must be URL-encoded (@ as %40)');
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new ConfigError(`SMTP_URL must begin with smtp:// or smtps://, not ${u.protocol}//`);
+  return u;
+}
+
+function decoded(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ConfigError(`SMTP_URL: the ${what} is not URL-encoded correctly (a % must start %XX, e.g. %25 for % itself)`);
+  }
+}
+
 /**
  * SMTP over one connection, kept open between mails (smtp-client.ts: a mail given while the one
  * before is under way has its envelope sent right behind that one's end, and its own end waits
  * for its `finish`, so at most one mail is ever taken and not yet recorded).
  * smtp://host:port (STARTTLS when offered), smtps://host:465 (TLS), user:password@ for
- * authentication, ?requireTLS=true or ?ignoreTLS=true. (A relay's certificate from a CA of the
- * bureau's own: NODE_EXTRA_CA_CERTS.)
+ * authentication (only over TLS, unless ?allowPlaintextLogin=true), ?requireTLS=true or
+ * ?ignoreTLS=true. A relay's certificate from a CA of the bureau's own: `more.ca` (SMTP_CA_FILE).
  */
-export function smtpTransport(url: string): MailTransport {
-  const u = new URL(url);
+export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}): MailTransport {
+  const u = smtpUrl(url);
   const secure = u.protocol === 'smtps:';
   const options: SmtpOptions = {
-    host: u.hostname,
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: Number(u.port || (secure ? 465 : 25)),
     secure,
     ignoreTLS: u.searchParams.get('ignoreTLS') === 'true',
     requireTLS: u.searchParams.get('requireTLS') === 'true',
-    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+    allowPlaintextLogin: u.searchParams.get('allowPlaintextLogin') === 'true',
+    ...(u.username ? { auth: { user: decoded(u.username, 'user name'), pass: decoded(u.password, 'password') } } : {}),
+    ...(more.ca ? { tls: { ca: more.ca } } : {}),
   };
   // Mails in the order they were given: the end of each may wait for the outcome of the one
   // before, so they are handed to a connection in that order, also again after it failed.

@@ -49,10 +49,10 @@ async function realServer(options: Partial<SMTPServerOptions> = {}) {
   return { port: (server.server.address() as AddressInfo).port, taken };
 }
 
-/** A self-signed certificate for localhost (scripts/install-system-packages.sh installs openssl). */
-function certificate(): { key: string; cert: string } {
+/** A self-signed certificate for localhost, or another name (scripts/install-system-packages.sh installs openssl). */
+function certificate(subjectAltName = 'DNS:localhost'): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'smtp-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', `subjectAltName=${subjectAltName}`, '-days', '2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
 }
 
@@ -189,6 +189,56 @@ describe('the SMTP session', () => {
       // A certificate nobody vouches for is refused.
       await expect(SmtpSession.open(options(server.port, { auth: { user: 'bureau', pass: 'geheim wachtwoord' } }))).rejects.toThrow(/TLS/);
     }
+  });
+
+  it('checks the certificate of a relay given by IP address against that address, not "localhost"', async () => {
+    const { key, cert } = certificate('IP:127.0.0.1');
+    const server = await realServer({ key, cert, disabledCommands: ['AUTH'] });
+    const session = await open(options(server.port, { tls: { ca: cert } }));
+    await session.send(envelope('een@gemeente.test'), message(1));
+    expect(server.taken.map((t) => t.secure)).toEqual([true]);
+    // A certificate for localhost does not do for 127.0.0.1.
+    const other = certificate();
+    const wrong = await realServer({ key: other.key, cert: other.cert, disabledCommands: ['AUTH'] });
+    await expect(SmtpSession.open(options(wrong.port, { tls: { ca: other.cert } }))).rejects.toThrow(/TLS.*(IP|127\.0\.0\.1)/);
+  });
+
+  it('never sends a password in plain text unless told to', async () => {
+    const server = await realServer({
+      disabledCommands: ['STARTTLS'],
+      authOptional: false,
+      onAuth: (auth, _session, callback) => callback(null, { user: auth.username }),
+    });
+    await expect(SmtpSession.open(options(server.port, { auth: { user: 'bureau', pass: 'geheim' } }))).rejects.toThrow(/plain text.*allowPlaintextLogin/);
+    const session = await open(options(server.port, { auth: { user: 'bureau', pass: 'geheim' }, allowPlaintextLogin: true }));
+    await session.send(envelope('een@gemeente.test'), message(1));
+    expect(server.taken).toHaveLength(1);
+  });
+
+  it('refuses an address beyond ASCII when the server does not offer SMTPUTF8, saying so, and sends nothing of it', async () => {
+    const server = await scriptedServer(() => undefined);
+    const session = await open(options(server.port));
+    await expect(session.send(envelope('jöran@gemeente.test'), message(1))).rejects.toMatchObject({ responseCode: 553, message: expect.stringMatching(/jöran@gemeente.test needs SMTPUTF8/) });
+    expect(server.log.some((l) => l.includes('jöran') || l.includes('j\u00c3'))).toBe(false);
+    // The session goes on with the next mail.
+    await session.send(envelope('twee@gemeente.test'), message(2));
+    expect(server.log).toContain('RCPT TO:<twee@gemeente.test>');
+  });
+
+  it('does not send the next envelope before the reply to the mail before when the server does not offer PIPELINING', async () => {
+    let early: boolean | undefined;
+    const server = await scriptedServer(async (command, state) => {
+      if (command.startsWith('EHLO')) return '250 scripted';
+      if (command === '.' && early === undefined) {
+        await new Promise((r) => setTimeout(r, 200));
+        early = state.received.includes('MAIL FROM:<onderzoek@bureau.test>') && state.received.split('MAIL FROM').length > 2;
+      }
+      return undefined;
+    });
+    const session = await open(options(server.port));
+    await Promise.all([session.send(envelope('een@gemeente.test'), message(1)), session.send(envelope('twee@gemeente.test'), message(2))]);
+    expect(early).toBe(false);
+    expect(server.log.filter((l) => l.startsWith('RCPT TO'))).toEqual(['RCPT TO:<een@gemeente.test>', 'RCPT TO:<twee@gemeente.test>']);
   });
 
   it('refuses to go on without TLS when TLS is required and the server offers no STARTTLS', async () => {
