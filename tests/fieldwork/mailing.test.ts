@@ -482,7 +482,7 @@ describe('when mail cannot go out at all', () => {
     ['the login is refused (a wrong password)', /535 5\.7\.8 authentication failed/, async () => {
       const secured = await startSmtp({ login: { user: 'bureau', pass: 'geheim' } });
       // A relay on this machine, without TLS: logging in in plain text is allowed on purpose.
-      const at = (pass: string) => `${secured.url.replace('smtp://', `smtp://bureau:${pass}@`)}?allowPlaintextLogin=true`;
+      const at = (pass: string) => `${secured.url.replace('smtp://', `smtp://bureau:${pass}@`)}&allowPlaintextLogin=true`;
       const wrong = smtpTransport(at('fout'));
       const right = smtpTransport(at('geheim'));
       const closeServer = secured.close;
