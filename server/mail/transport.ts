@@ -98,7 +98,15 @@ function decoded(part: string, what: string): string {
  * authentication (only over TLS, unless ?allowPlaintextLogin=true), ?requireTLS=true or
  * ?ignoreTLS=true. A relay's certificate from a CA of the bureau's own: `more.ca` (SMTP_CA_FILE).
  */
-export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}): MailTransport {
+/**
+ * Pauses before connecting again after a 421 ("service not available, closing"), which a relay
+ * says when it is busy or restarting, also before it took any mail: a few tries, then the run stops
+ * (MailUnavailableError) and the sender tries again on its next run.
+ */
+const RECONNECT_AFTER_421_MS = [1000, 5000, 15_000];
+
+export function smtpTransport(url: string, more: { ca?: string | Buffer; reconnectAfter421Ms?: readonly number[] } = {}): MailTransport {
+  const reconnectDelays = more.reconnectAfter421Ms ?? RECONNECT_AFTER_421_MS;
   const u = smtpUrl(url);
   const secure = u.protocol === 'smtps:';
   const options: SmtpOptions = {
@@ -120,10 +128,38 @@ export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}):
     /** Set once `finish` has failed: the reason to report, whatever else went wrong. */
     abandoned?: { reason: unknown };
     retried: boolean;
+    /** Connections tried again after a 421 for this mail. */
+    reconnects: number;
     resolve: () => void;
     reject: (e: unknown) => void;
   }
   let seq = 0;
+  /** Set while waiting out the pause after a 421: no connection is opened meanwhile. */
+  let pausing = false;
+  const is421 = (error: unknown) => (error as { responseCode?: number }).responseCode === 421;
+  /** Puts a job back in line, in order. */
+  const requeue = (job: Job) => {
+    const before = waiting.findIndex((j) => j.seq > job.seq);
+    waiting.splice(before < 0 ? waiting.length : before, 0, job);
+  };
+  /** After a 421: back in line, and a new connection after a pause, while tries are left. */
+  const reconnectLater = (jobs: Job[]): boolean => {
+    if (jobs.length === 0) return true;
+    const tries = Math.max(...jobs.map((j) => j.reconnects));
+    if (tries >= reconnectDelays.length) return false;
+    for (const job of jobs) {
+      job.reconnects++;
+      requeue(job);
+    }
+    if (!pausing) {
+      pausing = true;
+      setTimeout(() => {
+        pausing = false;
+        pump();
+      }, reconnectDelays[tries]);
+    }
+    return true;
+  };
   const waiting: Job[] = [];
   let session: SmtpSession | undefined;
   let opening = false;
@@ -152,14 +188,15 @@ export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}):
     const beside = (error as { command?: string }).command === 'ABANDONED';
     if (beside || (!job.retried && on.taken > 0)) {
       if (!beside) job.retried = true;
-      const before = waiting.findIndex((j) => j.seq > job.seq);
-      waiting.splice(before < 0 ? waiting.length : before, 0, job);
+      requeue(job);
       return pump();
     }
+    // A 421 on a connection that took nothing yet (a busy or restarting relay): after a pause.
+    if (is421(error) && reconnectLater([job])) return;
     fail(job, new MailUnavailableError(`SMTP server ${u.host}: ${(error as Error).message}`, { cause: error }));
   };
   const pump = () => {
-    if (waiting.length === 0 || opening) return;
+    if (waiting.length === 0 || opening || pausing) return;
     if (!session?.usable) {
       // Closed since the last mail (the server ends an idle connection), or not yet open.
       opening = true;
@@ -171,7 +208,10 @@ export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}):
         },
         (e: unknown) => {
           opening = false;
-          for (const job of waiting.splice(0)) fail(job, new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e }));
+          const jobs = waiting.splice(0);
+          // Turned away with a 421 at the greeting: a busy relay, tried again after a pause.
+          if (is421(e) && reconnectLater(jobs)) return;
+          for (const job of jobs) fail(job, new MailUnavailableError(`SMTP server ${u.host}: ${(e as Error).message}`, { cause: e }));
         },
       );
       return;
@@ -192,7 +232,7 @@ export function smtpTransport(url: string, more: { ca?: string | Buffer } = {}):
     description: `SMTP ${u.host}`,
     send(mail, finish = Promise.resolve()) {
       return new Promise<void>((resolve, reject) => {
-        const job: Job = { seq: seq++, mail, finish, retried: false, resolve, reject };
+        const job: Job = { seq: seq++, mail, finish, retried: false, reconnects: 0, resolve, reject };
         finish.catch((reason: unknown) => (job.abandoned = { reason }));
         waiting.push(job);
         pump();

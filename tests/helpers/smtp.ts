@@ -21,6 +21,8 @@ export interface TestSmtp {
   rejectTemporarily: Map<string, number>;
   /** Turn every client away at the greeting (554), as a server that blocklisted us does. */
   refuseConnections: boolean;
+  /** Turn away this many more connections at the greeting with a 421, as a busy or restarting relay does. */
+  busyFor: number;
   /** Reject the sender address (553), as a server does for a domain we may not send for. */
   rejectSender: boolean;
   /**
@@ -54,6 +56,10 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     },
     onConnect(_session, callback) {
       if (smtp.refuseConnections) return callback(Object.assign(new Error('5.7.1 your address is on a blocklist'), { responseCode: 554 }));
+      if (smtp.busyFor > 0) {
+        smtp.busyFor--;
+        return callback(Object.assign(new Error('4.3.2 service busy, try again later'), { responseCode: 421 }));
+      }
       callback();
     },
     onMailFrom(_address, session, callback) {
@@ -107,6 +113,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
     rejectPermanently,
     rejectTemporarily,
     refuseConnections: false,
+    busyFor: 0,
     rejectSender: false,
     refuseRecipients: undefined,
     mailsPerConnection: Infinity,

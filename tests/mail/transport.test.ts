@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeMessage } from '../../server/mail/mime.ts';
 import type { RenderedMail } from '../../server/mail/render.ts';
-import { isRefusalOfSender, smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
+import { isRefusalOfSender, MailUnavailableError, smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const outgoing = (to: string): OutgoingMail => {
@@ -95,5 +95,26 @@ describe('a refused recipient: the recipient at fault, or the relay refusing us'
     [553, '5.1.8 <onderzoek@bureau.test>: Sender address rejected: Domain not found', true],
   ])('%i %s: about us: %s', (code, text, aboutUs) => {
     expect(isRefusalOfSender(refusal(code, text))).toBe(aboutUs);
+  });
+});
+
+describe('a relay that is busy (421) before it took any mail', () => {
+  it('is connected to again after a pause, and the mail goes out; after three tries the run stops with the reason', async () => {
+    const busy = await startSmtp();
+    try {
+      busy.busyFor = 2;
+      const patient = smtpTransport(busy.url, { reconnectAfter421Ms: [10, 20, 40] });
+      await patient.send(outgoing('een@gemeente.test'));
+      expect(busy.received.map((r) => r.envelopeTo)).toEqual([['een@gemeente.test']]);
+      patient.close();
+      busy.busyFor = 10;
+      const giving = smtpTransport(busy.url, { reconnectAfter421Ms: [10, 20, 40] });
+      await expect(giving.send(outgoing('twee@gemeente.test'))).rejects.toThrow(MailUnavailableError);
+      await expect(giving.send(outgoing('twee@gemeente.test'))).rejects.toThrow(/421/);
+      expect(busy.busyFor).toBeLessThan(10 - 3);
+      giving.close();
+    } finally {
+      await busy.close();
+    }
   });
 });
