@@ -8,22 +8,11 @@ import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../server/config.ts';
 import { configFromEnvironment } from '../../server/environment.ts';
-import { composeMessage } from '../../server/mail/mime.ts';
-import type { RenderedMail } from '../../server/mail/render.ts';
-import { fileTransport, removeSurveyMailFiles, smtpTransport } from '../../server/mail/transport.ts';
+import { fileTransport, removeSurveyMailFiles, smtpTransport, type OutgoingMail } from '../../server/mail/transport.ts';
+import { outgoing } from '../helpers/mail.ts';
 
-const mail = (to: string, surveyId: string) => {
-  const rendered: RenderedMail = {
-    from: 'Onderzoek <onderzoek@bureau.test>',
-    to: { name: '', address: to },
-    subject: 'Uitnodiging',
-    text: 'Uw code: ABCD-EFGH-JKLM-NPQR\n',
-    html: '<p>Uw code</p>',
-    messageId: `<${to.replace('@', '.')}@bureau.test>`,
-    headers: {},
-  };
-  return { rendered, message: composeMessage(rendered, new Date()), surveyId };
-};
+/** The transport test's mail, as one survey's. */
+const mail = (to: string, surveyId: string): OutgoingMail => ({ ...outgoing(to), surveyId });
 
 describe('the .eml transport', () => {
   it('keeps each survey in a folder of its own, readable by the owner only, and purge removes that folder alone', async () => {

@@ -2,23 +2,9 @@
 // before is written to disk, and only the end of the message, the moment the server takes it,
 // waits for that. If the write fails, the mail must never reach anyone.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { composeMessage } from '../../server/mail/mime.ts';
-import type { RenderedMail } from '../../server/mail/render.ts';
-import { isRefusalOfSender, MailUnavailableError, smtpTransport, type MailTransport, type OutgoingMail } from '../../server/mail/transport.ts';
+import { isRefusalOfSender, MailUnavailableError, smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
-
-const outgoing = (to: string): OutgoingMail => {
-  const rendered: RenderedMail = {
-    from: 'Onderzoek <onderzoek@bureau.test>',
-    to: { name: 'Jan Jansen', address: to },
-    subject: 'Uitnodiging',
-    text: 'Beste Jan,\n.\nregel met alleen een punt hierboven\n',
-    html: '<p>Beste Jan,</p>',
-    messageId: `<${to}@bureau.test>`,
-    headers: {},
-  };
-  return { rendered, message: composeMessage(rendered, new Date()) };
-};
+import { outgoing } from '../helpers/mail.ts';
 
 function gate() {
   let open!: () => void;
