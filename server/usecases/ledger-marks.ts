@@ -99,11 +99,6 @@ export class LedgerMarks {
     return n;
   }
 
-  /** Whether the ledger has yet to learn that this invitee submitted. */
-  submittedPending(inviteeId: number): boolean {
-    return this.#pending.get(inviteeId)?.marks.submitted !== undefined;
-  }
-
   /** Forgets a survey's waiting marks: its close wrote them (closeSurvey). */
   forget(surveyId: string): void {
     for (const p of [...this.#pending.values()]) if (p.surveyId === surveyId) this.#take(p);
@@ -132,8 +127,12 @@ export class LedgerMarks {
           try {
             await writeMarks(this.#db, batch);
           } catch (e) {
-            // Nothing of the batch was written: it waits again (what was noted meanwhile is newer).
-            for (const p of batch) if (!this.#pending.has(p.inviteeId)) void this.#put(p);
+            // Nothing of the batch was written: it waits again, with what was noted meanwhile
+            // (each event keeps its first date).
+            for (const p of batch) {
+              const meanwhile = this.#pending.get(p.inviteeId);
+              void this.#put({ ...p, marks: { ...meanwhile?.marks, ...p.marks } });
+            }
             this.#log?.error({ err: e }, 'the ledger could not record a batch of respondents; it is tried again with the next');
             return;
           }
