@@ -12,13 +12,15 @@ import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
+/** The database cannot be created or opened where DATABASE_PATH says: said in a sentence at start. */
+export class DatabaseOpenError extends Error {}
+
+const BUSY_TIMEOUT_MS = 5000;
+
 /**
  * `durability`: how a commit reaches the disk; by default the WAL is synced (walSync). A test
  * holds it back to see what waits for the disk.
  */
-/** The database cannot be created or opened where DATABASE_PATH says: said in a sentence at start. */
-export class DatabaseOpenError extends Error {}
-
 export async function openDatabase(path: string, durability?: GroupCommitOptions): Promise<Db> {
   let sqlite: SQLite.Database;
   try {
@@ -67,8 +69,6 @@ export async function openDatabase(path: string, durability?: GroupCommitOptions
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
-
-const BUSY_TIMEOUT_MS = 5000;
 
 const drivers = new WeakMap<Db, GroupCommitDriver>();
 

@@ -163,7 +163,9 @@ export async function savePage(
   if (outcome.kind === 'finished') await marks.note(actor, 'submitted', today);
   else {
     if (!r.draft) await marks.note(actor, 'started', today);
-    if (outcome.next.index >= q.countingItem.block.index && r.invitee.counted_on === null) await marks.note(actor, 'counted', today);
+    // Once, when the counting rule's page is first reached (the ledger, behind, cannot tell).
+    const counting = q.countingItem.block.index;
+    if (outcome.next.index >= counting && (r.draft?.furthest_page ?? -1) < counting && r.invitee.counted_on === null) await marks.note(actor, 'counted', today);
   }
   return outcome;
 }

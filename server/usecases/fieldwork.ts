@@ -16,7 +16,7 @@ import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { closeSurvey, isClosed } from './answering.ts';
 import { isSubmitted } from '../db/submissions.ts';
-import { draftKeyFor, submissionKeyOf } from './invitations.ts';
+import { submissionKeyFor } from './invitations.ts';
 import type { LedgerMarks } from './ledger-marks.ts';
 import type { QuestionnaireRegistry } from './questionnaire-registry.ts';
 import { definitionOf } from './surveys.ts';
@@ -434,7 +434,7 @@ async function check(deps: FieldworkDeps, row: OutboxRow, survey: SurveyRow, pla
   // and a reminder come after it), and the question costs a decryption and two keyed hashes a
   // mail, a tenth of what the sender spends on one at full speed.
   const afterInvitation = mailing.kind === 'reminder' || copy > 1;
-  if (afterInvitation && (await isSubmitted(db, submissionKeyOf(deps.secrets, draftKeyFor(deps.secrets, invitee))))) {
+  if (afterInvitation && (await isSubmitted(db, submissionKeyFor(deps.secrets, invitee)))) {
     await markSkipped(db, row.id, 'invitee has submitted');
     return { outcome: 'skipped' };
   }

@@ -100,3 +100,8 @@ export function draftKeyFor(secrets: Secrets, invitee: Pick<InviteeRow, 'id' | '
 export function submissionKeyOf(secrets: Secrets, draftKey: string): string {
   return secrets.hmac('submitted-key', draftKey);
 }
+
+/** The key of an invitee's submission record, from their sealed code (needs the server secret). */
+export function submissionKeyFor(secrets: Secrets, invitee: Pick<InviteeRow, 'id' | 'survey_id' | 'code_sealed'>): string {
+  return submissionKeyOf(secrets, draftKeyFor(secrets, invitee));
+}

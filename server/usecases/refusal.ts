@@ -19,7 +19,7 @@ import { isSubmitted } from '../db/submissions.ts';
 import { markNotEligible, markRefused, markUncounted, type InviteeRow } from '../db/invitees.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { Secrets } from '../security/secrets.ts';
-import { draftKeyFor, submissionKeyOf } from './invitations.ts';
+import { draftKeyFor, submissionKeyFor } from './invitations.ts';
 
 /** Whether the invitee has a questionnaire in progress (answers saved, not yet submitted). */
 export async function hasAnswersInProgress(db: Db, secrets: Secrets, invitee: InviteeRow): Promise<boolean> {
@@ -32,7 +32,7 @@ export async function hasAnswersInProgress(db: Db, secrets: Secrets, invitee: In
  * yet to learn it (ledger-marks.ts).
  */
 export async function hasSubmitted(db: Db, secrets: Secrets, invitee: Pick<InviteeRow, 'id' | 'survey_id' | 'state' | 'code_sealed'>): Promise<boolean> {
-  return invitee.state === 'submitted' || (await isSubmitted(db, submissionKeyOf(secrets, draftKeyFor(secrets, invitee))));
+  return invitee.state === 'submitted' || (await isSubmitted(db, submissionKeyFor(secrets, invitee)));
 }
 
 export interface DispositionOutcome {

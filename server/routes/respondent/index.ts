@@ -139,9 +139,11 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return reply.redirect('/q', 303);
   };
 
-  /** A session in the draft's current round (a session ended with "later" stays ended). */
-  const startSessionFor = async (request: Request, reply: FastifyReply, invitee: number, draftKey: string) => {
-    startSession(request, reply, invitee, draftKey, (await getDraft(app.db, draftKey))?.session_round ?? 0);
+  /** A session in the draft's current round (a session ended with "later" stays ended); returns the round. */
+  const startSessionFor = async (request: Request, reply: FastifyReply, invitee: number, draftKey: string): Promise<number> => {
+    const round = (await getDraft(app.db, draftKey))?.session_round ?? 0;
+    startSession(request, reply, invitee, draftKey, round);
+    return round;
   };
 
   /** The ledger learns "opened" in a later batch (ledger-marks.ts), like everything a respondent does. */
@@ -378,8 +380,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const ended = readEndedSession(request);
     const draftKey = draftKeyFor(app.secrets, invitee);
     await noteOpened(invitee);
-    const round = (await getDraft(app.db, draftKey))?.session_round ?? 0;
-    startSession(request, reply, invitee.id, draftKey, round);
+    const round = await startSessionFor(request, reply, invitee.id, draftKey);
     // Only the person whose page it was sees its answers again; anyone else starts where they are.
     if (ended?.invitee !== invitee.id) return reply.redirect('/q', 303);
     const r = await loadRespondent(app.db, app.secrets, app.questionnaires, { invitee: invitee.id, draftKey, round });
