@@ -11,6 +11,7 @@ import * as calls from './0007_calls.ts';
 import * as nonresponse from './0008_nonresponse.ts';
 import * as submissions from './0009_submissions.ts';
 import * as sessionRound from './0010_draft_session_round.ts';
+import * as bounces from './0011_bounces.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_nonresponse': nonresponse,
   '0009_submissions': submissions,
   '0010_draft_session_round': sessionRound,
+  '0011_bounces': bounces,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from './config.ts';
 import { uiText } from './i18n/ui.ts';
+import bouncesPlugin from './plugins/bounces.ts';
 import dbPlugin from './plugins/db.ts';
 import mailerPlugin from './plugins/mailer.ts';
 import securityPlugin from './plugins/security.ts';
@@ -112,6 +113,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   await app.register(respondentRoutes);
   await app.register(adminRoutes);
+  await app.register(bouncesPlugin);
   await app.register(mailerPlugin);
   return app;
 }

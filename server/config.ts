@@ -55,5 +55,11 @@ export interface AppConfig {
     staleClaimMs?: number;
     /** Sign every mail with DKIM (when the mail relay does not sign for the sender's domain). */
     dkim?: DkimConfig;
+    /**
+     * Bounces that come back later (docs/fieldwork.md, "Bounces"): `address` (BOUNCE_ADDRESS)
+     * makes every mail's return path bounces+<row>-<tag>@<domain>; `listen` (BOUNCE_SMTP_PORT)
+     * receives the reports by SMTP on that port, where the bounce domain's MX, or a forward, points.
+     */
+    bounces?: { address: string; listen?: { host: string; port: number } };
   };
 }

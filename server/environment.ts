@@ -7,7 +7,9 @@
 //   MAIL_DIR (dev-mail, outside the data folder), SENDER_INTERVAL_SECONDS (15), SENDER_STALE_CLAIM_SECONDS (60),
 //   DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE (all three, or none: no DKIM signature),
 //   TRUST_PROXY (none; the number of proxies in front, or their addresses),
-//   SMTP_CA_FILE (none: the relay's certificate is checked against the system's CAs)
+//   SMTP_CA_FILE (none: the relay's certificate is checked against the system's CAs),
+//   BOUNCE_ADDRESS (none: bounces go to the From address), BOUNCE_SMTP_PORT (none: no SMTP
+//   endpoint for reports), BOUNCE_SMTP_HOST (HOST)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -107,6 +109,19 @@ function trustProxyFrom(env: NodeJS.ProcessEnv): false | number | string[] {
   return entries;
 }
 
+/** BOUNCE_ADDRESS, and BOUNCE_SMTP_PORT (with BOUNCE_SMTP_HOST) to receive the reports by SMTP. */
+function bouncesFrom(env: NodeJS.ProcessEnv): { bounces?: NonNullable<AppConfig['mail']>['bounces'] } {
+  const address = env.BOUNCE_ADDRESS?.trim();
+  const port = env.BOUNCE_SMTP_PORT?.trim();
+  if (!address) {
+    if (port) throw new ConfigError('BOUNCE_SMTP_PORT is set but BOUNCE_ADDRESS is not: reports can only be matched to mails that went out with a return path of their own; set BOUNCE_ADDRESS (e.g. bounces@bounce.bureau.nl)');
+    return {};
+  }
+  if (port === undefined || port === '') return { bounces: { address } };
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new ConfigError(`BOUNCE_SMTP_PORT: "${port}" is not a port number (1-65535)`);
+  return { bounces: { address, listen: { host: env.BOUNCE_SMTP_HOST ?? env.HOST ?? '127.0.0.1', port: Number(port) } } };
+}
+
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig & { port: number; host: string } {
   const port = Number(env.PORT ?? 3000);
   const databasePath = resolve(env.DATABASE_PATH ?? `${projectRoot}data/enquete.sqlite`);
@@ -130,6 +145,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): App
       senderIntervalMs: Number(env.SENDER_INTERVAL_SECONDS ?? 15) * 1000,
       staleClaimMs: Number(env.SENDER_STALE_CLAIM_SECONDS ?? 60) * 1000,
       dkim: dkimFrom(env),
+      ...bouncesFrom(env),
     },
   };
 }

@@ -29,6 +29,7 @@ import { PREVIEW_CODE, PREVIEW_TOKEN } from '../../server/mail/preview.ts';
 import { formatCode } from '../../server/domain/codes.ts';
 import { amsterdamDate } from '../../server/domain/survey/dates.ts';
 import { removeSurveyMailFiles } from '../../server/mail/transport.ts';
+import { returnPaths } from '../../server/mail/return-path.ts';
 import { csv } from '../../server/domain/csv.ts';
 import { smallCarriedStrata } from '../../server/usecases/carried-strata.ts';
 import { purgeSurvey, sentBeforePurge } from '../../server/usecases/purge.ts';
@@ -98,13 +99,13 @@ export async function withContext(io: Output, env: NodeJS.ProcessEnv, run: (ctx:
 }
 
 /** "1 row", "2 rows". */
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 const when = (d: Date, tz: string) =>
   new Intl.DateTimeFormat('nl-NL', { timeZone: tz, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 
 /** A survey by id, or from a definition file (created or updated first). */
-async function resolveSurvey(ctx: CliContext, arg: string): Promise<SurveyRow | undefined> {
+export async function resolveSurvey(ctx: CliContext, arg: string): Promise<SurveyRow | undefined> {
   if (arg.endsWith('.json') && existsSync(arg)) {
     const id = await createFromFile(ctx, arg);
     return id === undefined ? undefined : getSurvey(ctx.db, id);
@@ -373,6 +374,7 @@ export async function sendCommand(ctx: CliContext, surveyArg: string, options: {
         // Not 0: a server sending at the same time may be in the middle of one of these mails.
         staleClaimMs: (options.interruptedAfter ?? 60) * 1000,
         stopping: signal.stopping,
+        ...(ctx.config.mail?.bounces && { returnPaths: returnPaths(ctx.secrets, ctx.config.mail.bounces.address) }),
       },
       { surveyId: survey.id, ...(options.limit !== undefined ? { sendLimit: options.limit } : {}) },
     );

@@ -1,5 +1,6 @@
 // The `survey` command line. Each command lives in its own module and returns an exit code.
 import { Command, InvalidArgumentError } from 'commander';
+import { bouncesCommand, readBouncesCommand } from './bounces.ts';
 import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
 import { simulateCommand } from './simulate.ts';
@@ -115,6 +116,19 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .option('--domain <domain>', 'everyone at this domain (as survey schedule lists them)')
     .option('--email <address>', 'one invitee')
     .action((survey: string, options: { domain?: string; email?: string }) => withDb((ctx) => retryCommand(ctx, survey, options)));
+
+  program
+    .command('bounces')
+    .description('delivery reports that came back after the relay took the mail: hard (invitee marked bounced), soft and refused, per mailing and domain')
+    .argument('<survey>', 'survey id, or its definition file')
+    .option('--list', 'every report, with the address and the reason')
+    .action((survey: string, options: { list?: boolean }) => withDb((ctx) => bouncesCommand(ctx, survey, options)));
+
+  program
+    .command('read-bounces')
+    .description('record delivery reports saved from a mailbox: .eml files, Maildir folders or mbox files (matched to their mail by return path or Message-ID)')
+    .argument('<paths...>', 'files or folders')
+    .action((paths: string[]) => withDb((ctx) => readBouncesCommand(ctx, paths)));
 
   program
     .command('call-list')

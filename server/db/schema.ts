@@ -79,6 +79,29 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+/**
+ * How a delivery report that came back later classes the failure: hard, the address is dead
+ * (the invitee is marked bounced); soft, it may pass later (delayed, mailbox full, a server down);
+ * refused, the recipient's server turned the mail away for a reason that is not the address
+ * (spam filter, policy), which is taken up with its IT desk rather than by dropping the invitee.
+ */
+export type BounceKind = 'hard' | 'soft' | 'refused';
+
+/** A delivery report received for a mail the relay had taken (usecases/bounces.ts). */
+export interface BounceTable {
+  id: Generated<number>;
+  survey_id: string;
+  outbox_id: number;
+  invitee_id: number;
+  kind: BounceKind;
+  /** The enhanced status code (RFC 3463), e.g. 5.1.1, when the report gives one. */
+  status: string | null;
+  /** The remote server's words (Diagnostic-Code) or the report's, on one line. */
+  reason: string;
+  report_key: string;
+  received_at: string;
+}
+
 /** What remains of the ledger after purge: counts per stratum. */
 export interface StratumCountsTable {
   survey_id: string;
@@ -195,6 +218,7 @@ export interface Database {
   responses: ResponseTable;
   submissions: SubmissionTable;
   outbox: OutboxTable;
+  bounces: BounceTable;
   stratum_counts: StratumCountsTable;
   admin_accounts: AdminAccountTable;
   admin_sessions: AdminSessionTable;

@@ -10,6 +10,7 @@ import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { revealInvitation } from '../usecases/invitations.ts';
 import { composeMessage } from './mime.ts';
+import type { ReturnPaths } from './return-path.ts';
 import { HeaderInjectionError, TemplateError, type MailTemplates } from './render.ts';
 import type { OutgoingMail } from './transport.ts';
 
@@ -20,9 +21,12 @@ export interface MailRun {
   mailings: PlannedMailing[];
   closesAt: Date;
   publicUrl: string;
+  /** With BOUNCE_ADDRESS: each mail's own return path, so that reports that come back later find it. */
+  returnPaths?: ReturnPaths;
 }
 
 export interface MailToCompose {
+  outboxId: number;
   /** The outbox row's mailing id: the mailing, or a copy of it sent again (`invitation~2`). */
   outboxMailingId: string;
   invitee: InviteeForMail;
@@ -57,7 +61,9 @@ export function composeMail(secrets: Secrets, templates: MailTemplates, run: Mai
   const messageId = messageIdFor(secrets, run, invitee.id, outboxMailingId);
   try {
     const rendered = templates.render({ definition: run.definition, mailing, invitee, code, token, publicUrl: run.publicUrl, closesAt: run.closesAt, messageId });
-    return { mail: { rendered: { messageId, to: rendered.to, subject: rendered.subject }, message: composeMessage(rendered, now), surveyId: run.surveyId } };
+    const message = composeMessage(rendered, now);
+    if (run.returnPaths) message.envelope.from = run.returnPaths.forOutbox(item.outboxId);
+    return { mail: { rendered: { messageId, to: rendered.to, subject: rendered.subject }, message, surveyId: run.surveyId } };
   } catch (e) {
     if (e instanceof TemplateError) return { unrenderable: `mailing ${mailing.id} cannot be rendered: ${e.message}` };
     if (e instanceof HeaderInjectionError) return { refused: e.message };

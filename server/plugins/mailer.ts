@@ -33,6 +33,7 @@ export default fp(async (app) => {
       staleClaimMs: mail.staleClaimMs ?? 60_000,
       stopping: stop.stopping,
       marks: app.ledgerMarks,
+      returnPaths: app.returnPaths,
     })
       .then((report) => {
         if (report.sent + report.skipped + report.failed + report.bounced + report.retried > 0) app.log.info({ report }, 'sender run');

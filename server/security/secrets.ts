@@ -6,7 +6,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { randomBytesFromPool } from './random-pool.ts';
 
 /** Purposes get their own derived key, so values computed for one purpose never match another. */
-export type Purpose = 'code-lookup' | 'draft-key' | 'submitted-key' | 'code-storage' | 'session-cookie' | 'mail-id' | 'secret-check';
+export type Purpose = 'code-lookup' | 'draft-key' | 'submitted-key' | 'code-storage' | 'session-cookie' | 'mail-id' | 'return-path' | 'secret-check';
 
 export interface Secrets {
   /** Deterministic keyed hash, base64url: for looking things up without storing them. */

@@ -10,6 +10,8 @@ import { amsterdamDate } from '../domain/survey/dates.ts';
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { tally, weightingColumns, weightTable, type Cell, type WeightTable } from '../domain/survey/weighting.ts';
 import { deliveryProblems, type DeliveryProblem } from './delivery-problems.ts';
+import { bounceCounts } from '../db/bounces.ts';
+import type { BounceKind } from '../db/schema.ts';
 import { planOf } from './fieldwork.ts';
 import { phoningProgress, type PhoningRow } from './phoning.ts';
 import { countsPerStratum, ledgerCells, statusRows, stratumLabel, type LedgerCell, type StatusRow } from './status.ts';
@@ -55,6 +57,8 @@ export interface Dashboard {
   mailings: MailingState[];
   /** What did not go out, per recipient domain and reply (none after purge: no addresses left). */
   deliveryProblems: DeliveryProblem[];
+  /** Invitees with delivery reports that came back later, per kind (usecases/bounces.ts). */
+  bounces: Record<BounceKind, number>;
   /** Phoning per stratum, once a call is recorded. */
   phoning: PhoningRow[] | undefined;
 }
@@ -97,7 +101,7 @@ export async function buildDashboard(db: Db, survey: SurveyRow, now: Date): Prom
       reach: rows.length === 0 && !survey.closed_at ? await audienceSize(db, survey.id, m, invitation.id, { noneQueued: true }) : undefined,
     });
   }
-  return { definition: def, minCell, status, curve, weights, mailings, deliveryProblems: await deliveryProblems(db, survey.id), phoning: await phoningProgress(db, survey, now) };
+  return { definition: def, minCell, status, curve, weights, mailings, deliveryProblems: await deliveryProblems(db, survey.id), bounces: await bounceCounts(db, survey.id), phoning: await phoningProgress(db, survey, now) };
 }
 
 function responseCurve(cells: readonly LedgerCell[], strata: readonly string[], opensAt: Date, closesAt: Date, now: Date, mailings: readonly { id: string; sendAt: Date }[], minCell: number): ResponseCurve | undefined {

@@ -11,6 +11,7 @@ import { planCalendar, sendWindowAt, type Plan, type PlannedMailing } from '../d
 import type { SurveyDefinition } from '../domain/survey/definition.ts';
 import { composeMail, type Composition, type MailRun, type MailToCompose } from '../mail/compose.ts';
 import type { MailTemplates } from '../mail/render.ts';
+import type { ReturnPaths } from '../mail/return-path.ts';
 import { isPermanentFailure, MailUnavailableError, type MailTransport, type OutgoingMail } from '../mail/transport.ts';
 import type { Secrets } from '../security/secrets.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
@@ -42,6 +43,8 @@ export interface FieldworkDeps {
   stopping?: () => boolean;
   /** The server's marks waiting for the ledger: a survey closed here forgets its own. */
   marks?: LedgerMarks;
+  /** With BOUNCE_ADDRESS: every mail gets a return path of its own (mail/return-path.ts). */
+  returnPaths?: ReturnPaths;
 }
 
 export interface FieldworkReport {
@@ -185,7 +188,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
   const { ratePerMinute } = planned.definition.sending;
   const interval = 60_000 / ratePerMinute;
   const batchSize = claimBatch(ratePerMinute);
-  const run: MailRun = { surveyId: survey.id, definition: planned.definition, mailings: planned.plan.mailings, closesAt: planned.plan.closesAt, publicUrl: deps.publicUrl };
+  const run: MailRun = { surveyId: survey.id, definition: planned.definition, mailings: planned.plan.mailings, closesAt: planned.plan.closesAt, publicUrl: deps.publicUrl, returnPaths: deps.returnPaths };
   const compose = (item: MailToCompose) => composeMail(deps.secrets, deps.templates, run, item, deps.now());
   let claimed = 0;
   let frozen = survey.frozen_at !== null;
@@ -213,7 +216,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
       const invitees = await inviteesForMail(db, rows.map((r) => r.invitee_id));
       return rows.map((row) => {
         const invitee = invitees.get(row.invitee_id);
-        return { row, composition: invitee && compose({ outboxMailingId: row.mailing_id, invitee }) };
+        return { row, composition: invitee && compose({ outboxId: row.id, outboxMailingId: row.mailing_id, invitee }) };
       });
     } catch (e) {
       await releaseUnsent(db, rows.map((r) => r.id));
@@ -335,7 +338,7 @@ async function sendSurvey(deps: FieldworkDeps, survey: SurveyRow, planned: Retur
         if (checked.outcome === 'skipped' || checked.outcome === 'failed') report[checked.outcome]++;
         else if (checked.outcome === 'readdressed') {
           const invitee = (await inviteesForMail(db, [current.row.invitee_id])).get(current.row.invitee_id);
-          batch.unshift({ row: current.row, composition: invitee && compose({ outboxMailingId: current.row.mailing_id, invitee }) });
+          batch.unshift({ row: current.row, composition: invitee && compose({ outboxId: current.row.id, outboxMailingId: current.row.mailing_id, invitee }) });
         }
         // Stopped: back in line.
         else backInLine(current);

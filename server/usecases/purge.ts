@@ -38,6 +38,7 @@ export async function purgeSurvey(db: Db, survey: SurveyRow, now: Date): Promise
       const value: StratumCounts = { ledger: counts, mailings: sent };
       await trx.insertInto('stratum_counts').values({ survey_id: survey.id, stratum: JSON.stringify(stratum), counts: JSON.stringify(value) }).execute();
     }
+    await trx.deleteFrom('bounces').where('survey_id', '=', survey.id).execute();
     await trx.deleteFrom('outbox').where('survey_id', '=', survey.id).execute();
     await trx.deleteFrom('calls').where('survey_id', '=', survey.id).execute();
     await trx.deleteFrom('invitees').where('survey_id', '=', survey.id).execute();

@@ -5,6 +5,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface Received {
+  /** MAIL FROM: the return path. */
+  envelopeFrom: string;
   envelopeTo: string[];
   mail: ParsedMail;
   raw: string;
@@ -91,7 +93,7 @@ export async function startSmtp(options: { login?: { user: string; pass: string 
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw)
           .then(async (mail) => {
-            received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail, raw });
+            received.push({ envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail, raw });
             await smtp.beforeAccept(received);
             callback();
           })

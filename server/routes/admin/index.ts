@@ -242,6 +242,7 @@ function dashboardView(d: Dashboard, t: AdminText) {
           })),
         }
       : undefined,
+    bouncesLater: d.bounces.hard + d.bounces.soft + d.bounces.refused > 0 ? fill(t.bouncesLater, { hard: shownCount(d.bounces.hard, k), soft: shownCount(d.bounces.soft, k), refused: shownCount(d.bounces.refused, k) }) : undefined,
     deliveryProblems: d.deliveryProblems.map((p) => ({ status: p.status === 'failed' ? t.failed : t.retrying, mails: shownCount(p.mails, k), domain: p.domain, reply: p.reply })),
     weights: d.weights
       ? {
