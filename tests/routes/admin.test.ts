@@ -215,6 +215,23 @@ describe('the dashboard', () => {
     await server.app.db.deleteFrom('outbox').execute();
   });
 
+  it('says how many invitees had bounces come back later, per kind, with counts below k suppressed', async () => {
+    const b = await signIn('fw@bureau.test');
+    await b.open('/admin/surveys/owb-2024');
+    expect(b.document().querySelector('#bounces-later')).toBeNull();
+    const invitees = await server.app.db.selectFrom('invitees').select('id').where('survey_id', '=', 'owb-2024').limit(7).execute();
+    const at = '2024-06-03T07:05:00.000Z';
+    for (const [i, { id }] of invitees.entries()) {
+      const outbox = await server.app.db.insertInto('outbox').values({ survey_id: 'owb-2024', invitee_id: id, mailing_id: 'invitation', status: 'sent', attempts: 1, next_attempt_at: at, created_at: at, sent_at: at }).returning('id').executeTakeFirstOrThrow();
+      const kind = i < 6 ? ('hard' as const) : ('soft' as const);
+      await server.app.db.insertInto('bounces').values({ survey_id: 'owb-2024', outbox_id: outbox.id, invitee_id: id, kind, status: kind === 'hard' ? '5.1.1' : '4.2.2', reason: 'test', report_key: `<r${i}@relay.test>`, received_at: at }).execute();
+    }
+    await b.open('/admin/surveys/owb-2024');
+    expect(b.document().querySelector('#bounces-later')!.text).toMatch(/^Achteraf teruggekomen .*genodigden: 6 adres bestaat niet .*, <5 tijdelijk .*, 0 geweigerd/);
+    await server.app.db.deleteFrom('bounces').execute();
+    await server.app.db.deleteFrom('outbox').execute();
+  });
+
   it('shows how phoning goes once a call is recorded, per stratum, with counts below k suppressed', async () => {
     const b = await signIn('fw@bureau.test');
     await b.open('/admin/surveys/owb-2024');
