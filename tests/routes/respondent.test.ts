@@ -3,7 +3,7 @@ import { listResponses } from '../../server/db/responses.ts';
 import { getInvitee } from '../../server/db/invitees.ts';
 import { getDraft, listDrafts } from '../../server/db/drafts.ts';
 import { shownBlocks, simulate, type Answers, type SampleValues } from '../../server/domain/questionnaire/index.ts';
-import { answersToForm } from '../../server/routes/respondent/form.ts';
+import { answersToForm } from '../../server/domain/questionnaire/form-values.ts';
 import { closeSurvey } from '../../server/usecases/answering.ts';
 import { getSurvey } from '../../server/db/surveys.ts';
 import { issueInvitations } from '../../server/usecases/invitations.ts';
@@ -578,18 +578,37 @@ describe('submitting once', () => {
     expect(JSON.parse(draft.answers)).toEqual({ Q1: ['verbale_agressie'] });
   });
 
-  it('shows an answer given on an older copy of a page (another window) again with a notice, and saves it when the respondent goes on', async () => {
+  it("saves an answer changed on an older copy of a page from this browser's own history (Back), and routes by it", async () => {
     const { b, h1: olderCopy } = await pastH1();
-    // In the other window, still showing the page as it was, the respondent answers differently.
+    // Back (from the back/forward cache: the page with the version it was shown with), a changed answer, Volgende.
     const shown = await b.replay(olderCopy, { Q1: ['geen'] });
-    expect(shown.statusCode).toBe(409);
-    expect(b.pageId()).toBe('H1');
-    expect(b.document().querySelector('.notice')?.textContent).toContain('Uw antwoorden hieronder zijn nog niet bewaard');
-    expect(b.formAsShown().Q1).toEqual(['geen']);
-    expect(JSON.parse((await listDrafts(server.app.db, 'owb-2024'))[0]!.answers)).toEqual({ Q1: ['verbale_agressie'] });
-    await b.submit(b.formAsShown());
-    expect(b.pageId()).not.toBe('H1_reactie');
+    expect(shown.statusCode).toBe(200);
+    // Routed by the new answer: past the reaction and support pages.
+    expect(b.pageId()).toBe('H3');
+    expect(b.document().querySelector('.notice')).toBeNull();
     expect(JSON.parse((await listDrafts(server.app.db, 'owb-2024'))[0]!.answers)).toEqual({ Q1: ['geen'] });
+  });
+
+  it('shows the page as it now stands, with a calm word why, when another device saved it meanwhile; going on from there saves', async () => {
+    const [invite] = await server.survey('owb-2024', [burgemeester]);
+    const phone = server.browser();
+    await phone.open(`/s/${invite!.token}`);
+    await phone.submit({});
+    expect(phone.pageId()).toBe('H1');
+    // The same person on their laptop, a session of its own, answers H1 there.
+    const laptop = server.browser();
+    await laptop.open(`/s/${invite!.token}`);
+    expect(laptop.pageId()).toBe('H1');
+    await laptop.submit({ Q1: ['verbale_agressie'] });
+    // Back on the phone, the page still open as it was: an answer there is not saved over the laptop's.
+    const shown = await phone.submit({ Q1: ['geen'] });
+    expect(shown.statusCode).toBe(409);
+    expect(phone.pageId()).toBe('H1');
+    expect(phone.document().querySelector('.notice')?.textContent).toContain('intussen ook op een ander apparaat of in een andere browser ingevuld');
+    expect(phone.formAsShown().Q1).toEqual(['verbale_agressie']);
+    expect(JSON.parse((await listDrafts(server.app.db, 'owb-2024'))[0]!.answers)).toEqual({ Q1: ['verbale_agressie'] });
+    await phone.submit(phone.formAsShown());
+    expect(phone.pageId()).toBe('H1_reactie');
   });
 
   it('refuses a replayed final page after completion', async () => {

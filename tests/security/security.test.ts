@@ -10,7 +10,7 @@ import { checkDefinition, saveSurvey, TEMPLATES_DIR } from '../../server/usecase
 import { getSurvey } from '../../server/db/surveys.ts';
 import { responseCurveSvg } from '../../server/routes/admin/response-curve-svg.ts';
 import { testDefinition, testServer, type TestServer } from '../helpers/app.ts';
-import { typedText } from '../../server/routes/respondent/form.ts';
+import { typedText } from '../../server/domain/questionnaire/form-values.ts';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const SCRIPT = '<img src=x onerror=alert(1)>';

@@ -2,12 +2,13 @@
 // redirect, so refresh and back never resubmit), finish once, or opt out.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { environment, renderText, shownItems, validatePage, type Answers, type CompiledBlock } from '../../domain/questionnaire/index.ts';
+import { environment, renderText } from '../../domain/questionnaire/index.ts';
 import { amsterdamDate } from '../../domain/survey/dates.ts';
 import { unmarkRefused, type InviteeRow } from '../../db/invitees.ts';
 import { fill, UI_LANGUAGES, uiText } from '../../i18n/ui.ts';
 import { draftKeyFor, findInviteeByToken, findInviteeByTypedCode } from '../../usecases/invitations.ts';
-import { draftVersion, loadRespondent, mayVisit, pagesOf, resumePage, savePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
+import { loadRespondent, resumePage, situationOf, type Respondent, type Situation } from '../../usecases/answering.ts';
+import { carriedPage, pageToShow, submitPage, type PageView } from '../../usecases/page-flow.ts';
 import { hasAnswersInProgress, hasSubmitted, recordDisposition } from '../../usecases/refusal.ts';
 import { contactOf, definitionOf } from '../../usecases/surveys.ts';
 import { resendOnRequest } from '../../usecases/resend.ts';
@@ -16,10 +17,18 @@ import { isEmailAddress } from '../../domain/survey/addresses.ts';
 import { closeDateText } from '../../domain/survey/dates.ts';
 import { getSurvey } from '../../db/surveys.ts';
 import { endSessions, getDraft } from '../../db/drafts.ts';
-import { answersToForm, bodyToForm, formToAnswers, type FormValues } from './form.ts';
+import { bodyToForm, type FormValues } from '../../domain/questionnaire/form-values.ts';
 import { buildItems, errorSummary, literalPiped, richText } from './page-view.ts';
-import { endSession, readEndedSession, readSession, startSession } from './session.ts';
+import { endSession, noteWritten, readEndedSession, readSession, startSession, type SessionPayload } from './session.ts';
 import { FailedAttempts } from '../../security/failed-attempts.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** On the questionnaire's routes: the respondent of the session (withRespondent). */
+    respondent?: Respondent;
+    respondentSession?: SessionPayload;
+  }
+}
 
 type Route = { Params: Record<string, string>; Querystring: Record<string, string> };
 type Request = FastifyRequest<Route>;
@@ -184,21 +193,14 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return message(request, reply, 401, ui.sessionExpiredTitle, [ui.sessionExpiredText], { link: { href: '/', label: ui.startTitle } });
   };
 
-  const isOn = (r: Respondent, block: CompiledBlock, key: string) => r.questionnaire.items.get(key.split('.')[0]!)?.block === block;
-  /** Answers of earlier pages: everything except what this page holds. */
-  const answersBefore = (r: Respondent, block: CompiledBlock): Answers => Object.fromEntries(Object.entries(r.answers).filter(([key]) => !isOn(r, block, key)));
-  /** Whether `answers` are exactly what is stored for this page. */
-  const storedOn = (r: Respondent, block: CompiledBlock, answers: Answers): boolean => {
-    const canonical = (entries: [string, unknown][]) => JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return canonical(Object.entries(r.answers).filter(([key]) => isOn(r, block, key))) === canonical(Object.entries(answers));
-  };
-
-  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, pages: CompiledBlock[], block: CompiledBlock, form: FormValues, errors: Parameters<typeof buildItems>[0]['errors'], status = 200, notice?: keyof ReturnType<typeof uiText>) => {
+  /** A page of the questionnaire as the page flow decided it (usecases/page-flow.ts). */
+  const renderPage = (request: Request, reply: FastifyReply, r: Respondent, view: PageView, status = 200) => {
+    const { block, pages } = view;
     const q = r.questionnaire;
     const lang = languageOf(request, reply, q.languages);
     const ui = uiText(lang);
-    const env = environment(q, answersBefore(r, block), r.sample);
-    const ctx = { q, block, env, form, errors, lang, ui };
+    const env = environment(q, view.before, r.sample);
+    const ctx = { q, block, env, form: view.form, errors: view.errors, lang, ui };
     const items = buildItems(ctx);
     const position = pages.findIndex((p) => p.id === block.id);
     const pageTitle = block.def.title ? renderText(q, block.def.title, lang, env) : undefined;
@@ -209,16 +211,37 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       pageTitle,
       items,
       errorSummary: errorSummary(ctx, items),
-      notice: notice ? ui[notice] : undefined,
+      notice: view.notice ? ui[view.notice] : undefined,
       progress: { current: position + 1, total: pages.length, label: fill(ui.progress, { current: position + 1, total: pages.length }) },
       action: `/q/p/${block.id}`,
-      version: draftVersion(r),
+      version: view.version,
       csrfToken: reply.generateCsrf(),
       canGoBack: position > 0,
       isLast: position === pages.length - 1,
       languageSwitch: languageSwitch(request, lang, q.languages.filter((l) => UI_LANGUAGES.includes(l))),
     });
   };
+
+  /**
+   * The questionnaire's routes need the respondent of a valid session: loaded once, here, or the
+   * page that says how to come back. A page posted after the session ran out waits, as posted, on
+   * the page that asks for the code again, instead of being lost.
+   */
+  const withRespondent = async (request: Request, reply: FastifyReply) => {
+    const session = readSession(request);
+    const r = session && (await loadRespondent(app.db, app.secrets, app.questionnaires, session));
+    if (r) {
+      request.respondent = r;
+      request.respondentSession = session;
+      return;
+    }
+    if (request.method === 'POST' && request.routeOptions.url === '/q/p/:page' && readEndedSession(request)) {
+      const carried = Object.fromEntries(Object.entries(bodyToForm(request.body)).filter(([key]) => !key.startsWith('_')));
+      await reenterPage(request, reply, 401, { page: request.params.page ?? '', carried: JSON.stringify(carried) });
+    } else await expired(request, reply);
+    return reply;
+  };
+  const respondent = (request: Request): Respondent => request.respondent!;
 
   // Always the form: someone with an old session may want to enter another code.
   app.get<Route>('/', async (request: Request, reply) => startPage(request, reply, 200));
@@ -268,9 +291,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     return startPage(request, reply, 404, { error: ui.linkUnknown });
   });
 
-  app.get<Route>('/q', async (request: Request, reply) => {
-    const r = await respondentOf(request);
-    if (!r) return expired(request, reply);
+  app.get<Route>('/q', { preHandler: withRespondent }, async (request: Request, reply) => {
+    const r = respondent(request);
     const situation = situationOf(r, app.config.now());
     if (situation !== 'answering') return situationPage(request, reply, r, situation);
     return reply.redirect(`/q/p/${resumePage(r).id}`, 303);
@@ -278,75 +300,41 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   // Someone who said no takes part after all, with their own code (their session): back to invited
   // (or started), reminded like anyone who has not responded, and on to the questionnaire.
-  app.post<Route>('/q/take-part', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
-    const r = await respondentOf(request);
-    if (!r) return expired(request, reply);
+  app.post<Route>('/q/take-part', { preHandler: [app.csrfProtection, withRespondent] }, async (request: Request, reply) => {
+    const r = respondent(request);
     if (situationOf(r, app.config.now()) === 'refused') await unmarkRefused(app.db, r.invitee.id);
     return reply.redirect('/q', 303);
   });
 
-  app.get<Route>('/q/p/:page', async (request: Request, reply) => {
-    const r = await respondentOf(request);
-    if (!r) return expired(request, reply);
-    if (situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
-    const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
-    const pages = pagesOf(r);
-    if (!block || !mayVisit(r, block, pages)) return reply.redirect('/q', 303);
-    const items = shownItems(block, environment(r.questionnaire, answersBefore(r, block), r.sample));
-    return renderPage(request, reply, r, pages, block, answersToForm(items, r.answers), []);
+  app.get<Route>('/q/p/:page', { preHandler: withRespondent }, async function showPage(request: Request, reply) {
+    const r = respondent(request);
+    const shown = pageToShow(r, request.params.page ?? '', app.config.now());
+    return shown.kind === 'show' ? renderPage(request, reply, r, shown.view) : reply.redirect('/q', 303);
   });
 
-  app.post<Route>('/q/p/:page', { preHandler: app.csrfProtection }, async (request: Request, reply) => {
-    const r = await respondentOf(request);
-    if (!r) {
-      // The session ran out while the page was open: what was posted waits on the page that asks
-      // for the code again, instead of being lost.
-      if (!readEndedSession(request)) return expired(request, reply);
-      const carried = Object.fromEntries(Object.entries(bodyToForm(request.body)).filter(([key]) => !key.startsWith('_')));
-      return reenterPage(request, reply, 401, { page: request.params.page ?? '', carried: JSON.stringify(carried) });
-    }
-    const now = app.config.now();
-    if (situationOf(r, now) !== 'answering') return reply.redirect('/q', 303);
-    const block = r.questionnaire.blocks.find((b) => b.id === request.params.page);
-    const pages = pagesOf(r);
-    if (!block || !mayVisit(r, block, pages)) return reply.redirect('/q', 303);
-
+  app.post<Route>('/q/p/:page', { preHandler: [app.csrfProtection, withRespondent] }, async function postPage(request: Request, reply) {
+    const r = respondent(request);
+    const session = request.respondentSession!;
     const form = bodyToForm(request.body);
-    // 'later': save what the page holds and stop for now, to resume on this page.
     const action = form._action?.[0];
-    const direction = action === 'previous' ? 'previous' : action === 'later' ? 'stay' : 'next';
-    const version = Number(form._version?.[0]);
-    const before = answersBefore(r, block);
-    const items = shownItems(block, environment(r.questionnaire, before, r.sample));
-    const parsed = formToAnswers(items, form);
-    const unparsable = new Set(parsed.errors.map((e) => e.field));
-    const errors = [...parsed.errors, ...validatePage(r.questionnaire, block, parsed.answers, before, r.sample).filter((e) => !unparsable.has(e.field))];
-
-    let pageAnswers = parsed.answers;
-    if (errors.length > 0) {
-      if (direction === 'next') return renderPage(request, reply, r, pages, block, form, errors, 422);
-      // Going back or stopping never loses anything: valid answers are saved, an invalid one keeps its old value.
-      const invalid = new Set(errors.map((e) => e.field.split('.')[0]!));
-      pageAnswers = Object.fromEntries(Object.entries({ ...pageAnswers }).filter(([key]) => !invalid.has(key.split('.')[0]!)));
-      for (const [key, value] of Object.entries(r.answers)) if (invalid.has(key.split('.')[0]!)) pageAnswers[key] = value;
-    }
-    const outcome = await savePage(app.db, app.secrets, app.ledgerMarks, r, block, pageAnswers, version, direction, now);
+    const posted = { form, version: Number(form._version?.[0]), action: action === 'previous' || action === 'later' ? action : 'next' } as const;
+    const reload = () => loadRespondent(app.db, app.secrets, app.questionnaires, session);
+    const outcome = await submitPage({ db: app.db, secrets: app.secrets, marks: app.ledgerMarks }, r, request.params.page ?? '', posted, session.wrote, app.config.now(), reload);
     switch (outcome.kind) {
+      case 'elsewhere':
+        return reply.redirect('/q', 303);
+      case 'invalid':
+        return renderPage(request, reply, r, outcome.view, 422);
+      case 'conflict':
+        return renderPage(request, reply, r, outcome.view, 409);
       case 'saved':
-        return reply.redirect(direction === 'stay' ? '/q/saved' : `/q/p/${outcome.next.id}`, 303);
+        noteWritten(request, reply, session, outcome.version);
+        return reply.redirect(`/q/p/${outcome.next.id}`, 303);
+      case 'stopped':
+        noteWritten(request, reply, session, outcome.version);
+        return reply.redirect('/q/saved', 303);
       case 'finished':
         return reply.redirect('/q/done', 303);
-      case 'stale': {
-        // The form was older than what is stored. A double click or a replayed POST holds what is
-        // stored already: on to where the respondent is. Anything else was answered on an older
-        // copy of the page (another window, another device): shown again as posted, with the
-        // current version and a notice, to be saved when the respondent goes on; never dropped unseen.
-        const current = await respondentOf(request);
-        if (!current || situationOf(current, now) !== 'answering') return reply.redirect('/q', 303);
-        const currentPages = pagesOf(current);
-        if (!mayVisit(current, block, currentPages) || storedOn(current, block, pageAnswers)) return reply.redirect('/q', 303);
-        return renderPage(request, reply, current, currentPages, block, form, [], 409, 'staleNotice');
-      }
     }
   });
 
@@ -384,18 +372,15 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     // Only the person whose page it was sees its answers again; anyone else starts where they are.
     if (ended?.invitee !== invitee.id) return reply.redirect('/q', 303);
     const r = await loadRespondent(app.db, app.secrets, app.questionnaires, { invitee: invitee.id, draftKey, round });
-    if (!r || situationOf(r, app.config.now()) !== 'answering') return reply.redirect('/q', 303);
-    const block = r.questionnaire.blocks.find((b) => b.id === page);
-    const pages = pagesOf(r);
+    if (!r) return reply.redirect('/q', 303);
     const values = parseCarried(carried);
-    if (!block || !mayVisit(r, block, pages) || !values) return reply.redirect('/q', 303);
+    const shown = values && carriedPage(r, page, values, app.config.now());
     // Shown, not saved: the person checks the page and goes on, as after any other interruption.
-    return renderPage(request, reply, r, pages, block, values, [], 200, 'reenteredNotice');
+    return shown?.kind === 'show' ? renderPage(request, reply, r, shown.view) : reply.redirect('/q', 303);
   });
 
-  app.get<Route>('/q/done', async (request: Request, reply) => {
-    const r = await respondentOf(request);
-    if (!r) return expired(request, reply);
+  app.get<Route>('/q/done', { preHandler: withRespondent }, async (request: Request, reply) => {
+    const r = respondent(request);
     if (situationOf(r, app.config.now()) !== 'completed') return reply.redirect('/q', 303);
     const q = r.questionnaire;
     const lang = languageOf(request, reply, q.languages);

@@ -17,7 +17,7 @@ import {
   type ValidationError,
 } from '../../domain/questionnaire/index.ts';
 import type { UiText } from '../../i18n/ui.ts';
-import type { FormValues } from './form.ts';
+import type { FormValues } from '../../domain/questionnaire/form-values.ts';
 
 export interface PageContext {
   q: Questionnaire;

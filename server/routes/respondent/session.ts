@@ -5,17 +5,30 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 const COOKIE = 'session';
 const LIFETIME_MS = 12 * 60 * 60 * 1000;
 
-interface SessionPayload {
+export interface SessionPayload {
   invitee: number;
   draftKey: string;
   expires: number;
   /** The draft's session round when this session started: ending sessions raises it (endSessions). */
   round: number;
+  /**
+   * The draft version this session saved last: a page posted with an older version came from
+   * this session's own history (Back) if nobody else saved since (usecases/page-flow.ts).
+   */
+  wrote?: number;
 }
 
 export function startSession(request: FastifyRequest, reply: FastifyReply, invitee: number, draftKey: string, round: number): void {
+  setSession(request, reply, { invitee, draftKey, expires: request.server.config.now().getTime() + LIFETIME_MS, round });
+}
+
+/** After a save: the session notes the version it wrote (same expiry). */
+export function noteWritten(request: FastifyRequest, reply: FastifyReply, session: SessionPayload, version: number): void {
+  setSession(request, reply, { ...session, wrote: version });
+}
+
+function setSession(request: FastifyRequest, reply: FastifyReply, payload: SessionPayload): void {
   const app = request.server;
-  const payload: SessionPayload = { invitee, draftKey, expires: app.config.now().getTime() + LIFETIME_MS, round };
   reply.setCookie(COOKIE, app.secrets.encrypt('session-cookie', JSON.stringify(payload)), {
     path: '/',
     httpOnly: true,

@@ -1,12 +1,15 @@
-// Between HTML form fields and answers. Field names: the item id (single, multi, scale, open,
-// number, date), `<item>.<row>` (grid), `<item>.<box|part>` (boxes, split), `<item>.<option>`
-// (the text of an "other" option, or the place of an option in a ranking).
+// Between HTML form fields and answers, for the page flow (usecases/page-flow.ts) and the pages
+// that show them. Field names: the item id (single, multi, scale, open, number, date),
+// `<item>.<row>` (grid), `<item>.<box|part>` (boxes, split), `<item>.<option>` (the text of an
+// "other" option, or the place of an option in a ranking).
 //
 // Pages are re-rendered from form values, not from answers, so that after an error the
 // respondent sees exactly what they typed, including a number that was not a number.
 
-import type { Value } from '../../domain/expression/index.ts';
-import type { Answers, CompiledItem, ValidationError } from '../../domain/questionnaire/index.ts';
+import type { Value } from '../expression/index.ts';
+import type { CompiledItem } from './model.ts';
+import type { Answers } from './runtime.ts';
+import type { ValidationError } from './validate.ts';
 
 export type FormValues = Record<string, string[]>;
 
