@@ -15,7 +15,7 @@ import { smtpTransport } from '../../server/mail/transport.ts';
 import { bounceSummary } from '../../server/usecases/bounces.ts';
 import { testServer, type TestServer } from '../helpers/app.ts';
 import { fieldwork } from '../helpers/fieldwork.ts';
-import { freePort, postfixMissing, startPostfix, until, virtualMailboxes, type Postfix } from '../helpers/postfix.ts';
+import { postfixMissing, startPostfix, until, virtualMailboxes, type Postfix } from '../helpers/postfix.ts';
 
 if (postfixMissing) {
   if (process.env.CI) throw new Error(`the Postfix tests cannot run: ${postfixMissing}`);
@@ -62,9 +62,13 @@ describe.skipIf(postfixMissing)('through Postfix', () => {
           refusals: ['wethouder@gemeente.test 550 5.1.1 No such user', 'griffier@gemeente.test 554 5.7.1 Message rejected as spam', 'raadslid@gemeente.test 452 4.2.2 Mailbox full'].join('\n') + '\n',
         },
       });
-      // The platform with its SMTP endpoint for reports, where the bounce domain's mail goes.
-      const listenPort = await freePort();
+      // The platform with its SMTP endpoint for reports, where the bounce domain's mail goes (the
+      // test sends itself, through the relay, below).
       const dir = mkdtempSync(join(tmpdir(), 'postfix-loop-'));
+      platform = await server({
+        databasePath: join(dir, 'db.sqlite'),
+        mail: { smtpUrl: undefined, dir: join(dir, 'mail'), senderIntervalMs: 0, bounces: { address: 'bounces@bounce.bureau.test', listen: { host: '127.0.0.1', port: 0 } } },
+      });
       // The bureau's relay: takes everything from the platform, passes it on to the recipients'
       // server, and sends its reports about the bounce domain to the platform's endpoint.
       relay = await postfix('relay', {
@@ -73,11 +77,7 @@ describe.skipIf(postfixMissing)('through Postfix', () => {
           transport_maps: 'texthash:{dir}/transport',
           delay_warning_time: '1s',
         },
-        files: { transport: `bounce.bureau.test smtp:[127.0.0.1]:${listenPort}\n` },
-      });
-      platform = await server({
-        databasePath: join(dir, 'db.sqlite'),
-        mail: { smtpUrl: `smtp://127.0.0.1:${relay.port}`, dir: join(dir, 'mail'), senderIntervalMs: 0, bounces: { address: 'bounces@bounce.bureau.test', listen: { host: '127.0.0.1', port: listenPort } } },
+        files: { transport: `bounce.bureau.test smtp:[127.0.0.1]:${platform.app.bounceListenerPort}\n` },
       });
     });
 
