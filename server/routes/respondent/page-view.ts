@@ -98,7 +98,7 @@ export function buildItems(ctx: PageContext) {
         const points = [];
         for (let n = d.min; n <= d.max; n++) points.push({ value: String(n), id: inputId(item.id, String(n)), checked: value(item.id) === String(n) });
         const extras = visibleOptions(item, ctx.env).map((o) => option(o, item.id, 'radio'));
-        return { ...base, points, extras, minLabel: plain(d.minLabel), maxLabel: plain(d.maxLabel), firstInputId: points[0]?.id };
+        return { ...base, points, extras, minLabel: plain(d.minLabel), maxLabel: plain(d.maxLabel), hasEnds: d.minLabel !== undefined || d.maxLabel !== undefined, firstInputId: points[0]?.id };
       }
       case 'grid': {
         const columns = visibleOptions(item, ctx.env);
@@ -109,10 +109,11 @@ export function buildItems(ctx: PageContext) {
             labelId: inputId(item.id, row.code, 'label'),
             error: errorFor(name),
             errorId: inputId(item.id, row.code, 'error'),
-            cells: columns.map((c) => ({ ...option(c, name, d.multiple ? 'checkbox' : 'radio'), columnLabel: plain(c.def.label) })),
+            // "Don't know" and its kind stand apart from the scale, in their own column.
+            cells: columns.map((c) => ({ ...option(c, name, d.multiple ? 'checkbox' : 'radio'), apart: c.def.nonSubstantive === true })),
           };
         });
-        return { ...base, columns: columns.map((c) => ({ label: text(c.def.label) })), rows, firstInputId: rows[0]?.cells[0]?.id };
+        return { ...base, columns: columns.map((c) => ({ label: text(c.def.label), apart: c.def.nonSubstantive === true })), rows, firstInputId: rows[0]?.cells[0]?.id };
       }
       case 'open': {
         const maxLength = d.maxLength ?? (d.multiline ? 2000 : 200);
