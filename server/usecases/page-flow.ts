@@ -29,6 +29,17 @@ export interface PageView {
   notice?: 'conflictNotice' | 'reenteredNotice';
   /** The draft version the form is for. */
   version: number;
+  /** How far along, 0-100 (progressAt). */
+  progress: number;
+}
+
+/**
+ * How far along a page is, in percent: its place among all pages of the questionnaire, whatever
+ * the route. So it only grows as the respondent goes on (a skipped part makes it leap ahead) and
+ * its whole never changes, where "page 2 of 8", then "4 of 12" did as routing learned more.
+ */
+export function progressAt(block: CompiledBlock, all: readonly CompiledBlock[]): number {
+  return Math.round((100 * block.index) / all.length);
 }
 
 export type PageAction = 'next' | 'previous' | 'later';
@@ -84,7 +95,7 @@ function visitable(r: Respondent, pageId: string, now: Date): { block: CompiledB
 function storedView(r: Respondent, block: CompiledBlock, pages: CompiledBlock[]): PageView {
   const before = answersBefore(r, block);
   const items = shownItems(block, environment(r.questionnaire, before, r.sample));
-  return { block, pages, before, form: answersToForm(items, r.answers), errors: [], version: draftVersion(r) };
+  return { block, pages, before, form: answersToForm(items, r.answers), errors: [], version: draftVersion(r), progress: progressAt(block, r.questionnaire.blocks) };
 }
 
 /** The page to show for `pageId`, filled in with what is stored. */
@@ -120,7 +131,7 @@ export async function submitPage(deps: PageFlowDeps, r: Respondent, pageId: stri
 
   let pageAnswers = parsed.answers;
   if (errors.length > 0) {
-    if (direction === 'next') return { kind: 'invalid', view: { block, pages, before, form: posted.form, errors, version: posted.version } };
+    if (direction === 'next') return { kind: 'invalid', view: { block, pages, before, form: posted.form, errors, version: posted.version, progress: progressAt(block, r.questionnaire.blocks) } };
     // Going back or stopping never loses anything: valid answers are saved, an invalid one keeps its old value.
     const invalid = new Set(errors.map((e) => itemOf(e.field)));
     pageAnswers = Object.fromEntries(Object.entries(pageAnswers).filter(([key]) => !invalid.has(itemOf(key))));

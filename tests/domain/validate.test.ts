@@ -145,4 +145,18 @@ describe('validating a page', () => {
     expect(validationMessage(error!, 'en')).toBe('Please choose at most 2 answers.');
     expect(validationMessage(error!, 'fy')).toBe('Kies ten hoogste 2 antwoorden.');
   });
+
+  it('says what is missing for the kind of question, and writes dates as people do', () => {
+    const required = { field: 'x', code: 'required' } as const;
+    expect(validationMessage(required, 'nl', 'single')).toBe('Kies een antwoord.');
+    expect(validationMessage(required, 'nl', 'multi')).toBe('Kies een of meer antwoorden.');
+    expect(validationMessage(required, 'nl', 'date')).toBe('Vul een datum in, bijvoorbeeld 15-3-2024.');
+    expect(validationMessage(required, 'en', 'open')).toBe('Please enter your answer.');
+    expect(validationMessage(required, 'nl')).toBe('Beantwoord deze vraag.');
+    const [before] = validatePage(q, page, { ...valid, when: '2023-12-31' }, {}, {});
+    expect(validationMessage(before!, 'nl', 'date')).toBe('Vul een datum in vanaf 1 januari 2024.');
+    expect(validationMessage(before!, 'en', 'date')).toBe('Please enter a date from 1 January 2024.');
+    const [after] = validatePage(q, page, { ...valid, when: '2025-01-01' }, {}, {});
+    expect(validationMessage(after!, 'nl', 'date')).toBe('Vul een datum in tot en met 31 december 2024.');
+  });
 });

@@ -250,7 +250,8 @@ describe('pages', () => {
     const inputs = fieldset.querySelectorAll('input[type=checkbox]');
     expect(inputs).toHaveLength(7);
     for (const input of inputs) expect(doc.querySelector(`label[for="${input.id}"]`), input.id).not.toBeNull();
-    expect(doc.querySelector('progress')!.getAttribute('value')).toBe('2');
+    // H1 is the second of the questionnaire's 12 pages, whatever the route.
+    expect([doc.querySelector('progress')!.getAttribute('value'), doc.querySelector('progress')!.getAttribute('max'), doc.querySelector('#progress-label')!.text]).toEqual(['8', '100', 'Voortgang: 8%']);
     expect(doc.querySelector('script')).toBeNull();
   });
 
@@ -263,7 +264,8 @@ describe('pages', () => {
     expect(response.statusCode).toBe(422);
     const doc = b.document();
     const links = doc.querySelectorAll('.error-summary a');
-    expect(links.map((a) => [a.getAttribute('href'), a.text])).toEqual([['#q-Q1-verbale_agressie', 'Dit antwoord kunt u niet combineren met andere antwoorden.']]);
+    // Which question, then what is wrong with it.
+    expect(links.map((a) => [a.getAttribute('href'), a.text])).toEqual([['#q-Q1-verbale_agressie', 'Heeft u in de afgelopen periode bij het uitoefenen van uw ambt te…: Dit antwoord kunt u niet combineren met andere antwoorden.']]);
     expect(doc.querySelector('#q-Q1-geen')!.getAttribute('checked')).toBe('');
     expect(doc.querySelector('#q-Q1-anders-text')!.getAttribute('value')).toBe('typed text');
     expect(doc.querySelector('title')!.text).toMatch(/^Er is een probleem/);
@@ -277,7 +279,8 @@ describe('pages', () => {
     await b.open(`/s/${invite!.token}`);
     await b.submit({});
     await b.submit({});
-    expect(b.document().querySelector('#q-Q1-error')!.text).toContain('Beantwoord deze vraag.');
+    // Said for this kind of question: several answers may be chosen.
+    expect(b.document().querySelector('#q-Q1-error')!.text).toContain('Kies een of meer antwoorden.');
     expect(b.document().querySelector('#q-Q1')!.getAttribute('aria-describedby')).toBe('q-Q1-error');
   });
 
@@ -487,6 +490,11 @@ describe('save and continue later', () => {
     // a copy of the cookie, which would otherwise stay valid for its twelve hours.
     await b.open('/q');
     expect(b.last!.statusCode).toBe(401);
+    // Not "session expired": the respondent chose to stop (Back after stopping lands here).
+    await b.open('/q/p/H1');
+    expect(b.heading()).toBe('Uw antwoorden zijn bewaard');
+    expect(b.document().querySelector('main')!.text).toContain('U koos voor opslaan en later verder.');
+    expect(b.document().querySelector('main')!.text).not.toContain('verlopen');
     const thief = server.browser();
     for (const [name, value] of copied) thief.cookies.set(name, value);
     expect((await thief.open('/q')).statusCode).toBe(401);
@@ -684,11 +692,26 @@ describe('dates and opting out', () => {
     expect(b.document().querySelector('main')!.text).toContain('2024-06-10');
   });
 
+  it('names the survey and its organisation on the start page while it is the only one open', async () => {
+    await server.survey('owb-2024', [burgemeester]);
+    const b = server.browser();
+    await b.open('/');
+    expect(b.document().querySelector('.survey-about')!.text).toBe('Het onderzoek “Ondersteuningsteam Weerbaar Bestuur: ondersteuning bij agressie en intimidatie” van Bureau Test.');
+    // With two open, the page cannot know whose code will be typed: it names neither.
+    await server.survey('monitor-2024-agressie', [{ email: 'm@x.test', sample: {} }]);
+    await b.open('/');
+    expect(b.document().querySelector('.survey-about')).toBeNull();
+    expect(b.document().querySelector('.site-title')!.text).toBe('Vragenlijst');
+  });
+
   it('lets an invitee opt out, after which the code says so', async () => {
     const [invite] = await server.survey('owb-2024', [burgemeester]);
     const b = server.browser();
     await b.open(`/optout/${invite!.token}`);
     expect(b.heading()).toBe('Niet meedoen aan dit onderzoek');
+    // Which survey, and whose.
+    expect(b.document().querySelector('.survey-about')!.text).toBe('Het onderzoek “Ondersteuningsteam Weerbaar Bestuur: ondersteuning bij agressie en intimidatie” van Bureau Test.');
+    expect(b.document().querySelector('.site-title')!.text).toBe("Ondersteuningsteam Weerbaar Bestuur: ondersteuning bij agressie en intimidatie");
     await b.submit({});
     expect(b.heading()).toBe('Uw keuze is vastgelegd');
     const invitee = (await getInvitee(server.app.db, 1))!;

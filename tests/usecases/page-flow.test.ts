@@ -78,11 +78,14 @@ describe('a posted page', () => {
     expect(await stored()).toEqual({ Q1: ['discriminatie'] });
   });
 
-  it('the last page finishes: the answers become a response', async () => {
+  it('the last page finishes: the answers become a response; on the way progress only grew, its whole never changed', async () => {
     let version = 0;
     let page = 'welkom';
+    const progress: number[] = [];
     const answers: Record<string, Record<string, string[]>> = { H1: { Q1: ['geen'] }, H5: { Q15: ['goed'] } };
     for (;;) {
+      const shown = pageToShow(await load(), page, server.clock.now);
+      if (shown.kind === 'show') progress.push(shown.view.progress);
       const outcome = await post('phone', page, answers[page] ?? {}, version);
       if (outcome.kind === 'finished') break;
       if (outcome.kind !== 'saved') throw new Error(`${page}: ${outcome.kind}`);
@@ -91,6 +94,8 @@ describe('a posted page', () => {
     }
     expect(page).toBe('H6');
     expect((await load()).submitted).toBe(true);
+    // 'geen' skips the aggression pages: progress leaps ahead there, and never goes back.
+    expect(progress).toEqual([0, 8, 50, 58, 67, 75, 83, 92]);
   });
 });
 

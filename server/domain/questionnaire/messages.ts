@@ -1,12 +1,24 @@
 // Respondent-facing validation messages, Dutch first. Add a language by adding a catalogue.
 
 import { textIn } from './runtime.ts';
+import type { ItemDef } from './schema.ts';
 import type { ValidationCode, ValidationError } from './validate.ts';
 
-type Catalogue = { [code in ValidationCode]: string };
+type Kind = Exclude<ItemDef['type'], 'display'>;
+/** A message per code; "required" also per kind of question, to say what is missing. */
+type Catalogue = { [code in ValidationCode]: string } & { [kind in `required_${Kind}`]?: string };
 
 const nl: Catalogue = {
   required: 'Beantwoord deze vraag.',
+  required_single: 'Kies een antwoord.',
+  required_scale: 'Kies een antwoord op de schaal.',
+  required_multi: 'Kies een of meer antwoorden.',
+  required_grid: 'Kies in elke rij een antwoord.',
+  required_open: 'Vul uw antwoord in.',
+  required_number: 'Vul een getal in.',
+  required_date: 'Vul een datum in, bijvoorbeeld 15-3-2024.',
+  required_ranking: 'Zet de antwoorden op volgorde.',
+  required_split: 'Vul de aantallen in.',
   requiredRow: 'Kies een antwoord in deze rij.',
   invalidOption: 'Kies een van de aangeboden antwoorden.',
   exclusive: 'Dit antwoord kunt u niet combineren met andere antwoorden.',
@@ -18,7 +30,7 @@ const nl: Catalogue = {
   notWhole: 'Vul een heel getal in.',
   belowMin: 'Vul een getal in van ten minste {min}.',
   aboveMax: 'Vul een getal in van ten hoogste {max}.',
-  invalidDate: 'Vul een geldige datum in.',
+  invalidDate: 'Dit is geen datum. Vul dag, maand en jaar in, bijvoorbeeld 15-3-2024.',
   dateBefore: 'Vul een datum in vanaf {min}.',
   dateAfter: 'Vul een datum in tot en met {max}.',
   rankingCount: 'Kies precies {count} plaatsen, elk antwoord één keer.',
@@ -28,6 +40,15 @@ const nl: Catalogue = {
 
 const en: Catalogue = {
   required: 'Please answer this question.',
+  required_single: 'Please choose an answer.',
+  required_scale: 'Please choose an answer on the scale.',
+  required_multi: 'Please choose one or more answers.',
+  required_grid: 'Please choose an answer in each row.',
+  required_open: 'Please enter your answer.',
+  required_number: 'Please enter a number.',
+  required_date: 'Please enter a date, for example 15-3-2024.',
+  required_ranking: 'Please put the answers in order.',
+  required_split: 'Please enter the numbers.',
   requiredRow: 'Please choose an answer in this row.',
   invalidOption: 'Please choose one of the answers offered.',
   exclusive: 'This answer cannot be combined with other answers.',
@@ -39,7 +60,7 @@ const en: Catalogue = {
   notWhole: 'Please enter a whole number.',
   belowMin: 'Please enter a number of at least {min}.',
   aboveMax: 'Please enter a number of at most {max}.',
-  invalidDate: 'Please enter a valid date.',
+  invalidDate: 'This is not a date. Please enter day, month and year, for example 15-3-2024.',
   dateBefore: 'Please enter a date from {min}.',
   dateAfter: 'Please enter a date up to {max}.',
   rankingCount: 'Please fill exactly {count} places, each answer once.',
@@ -49,8 +70,21 @@ const en: Catalogue = {
 
 const catalogues: { [lang: string]: Catalogue } = { nl, en };
 
-export function validationMessage(error: ValidationError, lang: string): string {
+/** An ISO date (2024-06-03) as people write it: 3 juni 2024. */
+function dateText(iso: string, lang: string): string {
+  const d = new Date(`${iso}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'nl-NL', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
+}
+
+/** The message for an error, in `lang`; `kind`: the kind of question it is about, for "required". */
+export function validationMessage(error: ValidationError, lang: string, kind?: ItemDef['type']): string {
   if (error.message) return textIn(error.message, lang);
-  const template = (catalogues[lang] ?? nl)[error.code];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => String(error.params?.[name] ?? whole));
+  const catalogue = catalogues[lang] ?? nl;
+  const template = (error.code === 'required' && kind && kind !== 'display' ? catalogue[`required_${kind}`] : undefined) ?? catalogue[error.code];
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = error.params?.[name];
+    if (value === undefined) return whole;
+    return error.code === 'dateBefore' || error.code === 'dateAfter' ? dateText(String(value), lang) : String(value);
+  });
 }

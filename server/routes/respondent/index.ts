@@ -15,11 +15,11 @@ import { resendOnRequest } from '../../usecases/resend.ts';
 import { audit } from '../../db/audit.ts';
 import { isEmailAddress } from '../../domain/survey/addresses.ts';
 import { closeDateText } from '../../domain/survey/dates.ts';
-import { getSurvey } from '../../db/surveys.ts';
+import { getSurvey, listOpenSurveys, type SurveyRow } from '../../db/surveys.ts';
 import { endSessions, getDraft } from '../../db/drafts.ts';
 import { bodyToForm, type FormValues } from '../../domain/questionnaire/form-values.ts';
 import { buildItems, errorSummary, literalPiped, richText } from './page-view.ts';
-import { endSession, noteWritten, readEndedSession, readSession, startSession, type SessionPayload } from './session.ts';
+import { endSession, endSessionForLater, leftForLater, noteWritten, readEndedSession, readSession, startSession, type SessionPayload } from './session.ts';
 import { FailedAttempts } from '../../security/failed-attempts.ts';
 
 declare module 'fastify' {
@@ -138,8 +138,21 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     });
   };
 
-  const startPage = (request: Request, reply: FastifyReply, status: number, fields: { error?: string; code?: string } = {}) =>
-    oneFieldPage(request, reply, status, { template: 'pages/start.hbs', title: (ui) => ui.startTitle, field: 'code', languageSwitch: true }, fields);
+  /** A survey as respondents know it: the questionnaire's title, and the organisation behind it. */
+  const surveyNamed = async (survey: SurveyRow, sample: Record<string, string>, lang: string) => {
+    const q = await app.questionnaires.byHash(survey.questionnaire_hash);
+    return { surveyTitle: renderText(q, q.def.title, lang, environment(q, {}, sample)), organisation: contactOf(survey).organisation };
+  };
+
+  /** The start page names the survey when only one is open: most bureaus run one at a time. */
+  const startPage = async (request: Request, reply: FastifyReply, status: number, fields: { error?: string; code?: string } = {}) => {
+    const now = app.config.now();
+    const open = (await listOpenSurveys(app.db)).filter((s) => Date.parse(s.opens_at) <= now.getTime() && now.getTime() < Date.parse(s.closes_at));
+    const lang = languageOf(request, reply, UI_LANGUAGES);
+    const named = open.length === 1 ? await surveyNamed(open[0]!, {}, lang) : undefined;
+    const about = named ? fill(uiText(lang).surveyAbout, { survey: named.surveyTitle, organisation: named.organisation }) : undefined;
+    return oneFieldPage(request, reply, status, { template: 'pages/start.hbs', title: (ui) => ui.startTitle, field: 'code', languageSwitch: true }, { ...fields, ...(named && { surveyTitle: named.surveyTitle, about }) });
+  };
 
   /** Exchanges a code or link for a session and sends the browser on to a URL without it. */
   const enter = async (request: Request, reply: FastifyReply, invitee: InviteeRow) => {
@@ -190,6 +203,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
 
   const expired = (request: Request, reply: FastifyReply) => {
     const ui = uiText(languageOf(request, reply, UI_LANGUAGES));
+    if (leftForLater(request)) return message(request, reply, 401, ui.leftForLaterTitle, [ui.leftForLaterText], { link: { href: '/', label: ui.startTitle } });
     return message(request, reply, 401, ui.sessionExpiredTitle, [ui.sessionExpiredText], { link: { href: '/', label: ui.startTitle } });
   };
 
@@ -212,7 +226,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
       items,
       errorSummary: errorSummary(ctx, items),
       notice: view.notice ? ui[view.notice] : undefined,
-      progress: { current: position + 1, total: pages.length, label: fill(ui.progress, { current: position + 1, total: pages.length }) },
+      progress: { percent: view.progress, label: fill(ui.progress, { percent: view.progress }) },
       action: `/q/p/${block.id}`,
       version: view.version,
       csrfToken: reply.generateCsrf(),
@@ -348,7 +362,7 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     if (!r) return message(request, reply, 200, ui.savedTitle, paragraphs);
     // Ended here and for any copy of the cookie: a session started before opens nothing now.
     await endSessions(app.db, r.draftKey);
-    endSession(reply);
+    endSessionForLater(request, reply);
     const closesAt = new Date(r.survey.closes_at);
     paragraphs.push(fill(ui.savedUntil, { date: closeDateText(closesAt, definitionOf(r.survey).calendar.timezone, lang === 'en' ? 'en' : 'nl') }));
     const surveyTitle = renderText(r.questionnaire, r.questionnaire.def.title, lang, environment(r.questionnaire, {}, r.sample));
@@ -410,8 +424,10 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     // answers=withdraw); a one-click unsubscribe from a mail client stops the mail and keeps them.
     const inProgress = await hasAnswersInProgress(app.db, app.secrets, invitee);
     const survey = await getSurvey(app.db, invitee.survey_id);
+    const named = survey && (await surveyNamed(survey, JSON.parse(invitee.sample) as Record<string, string>, ui.htmlLang));
     return reply.view('pages/optout.hbs', {
       ui,
+      ...(named && { surveyTitle: named.surveyTitle, about: fill(ui.surveyAbout, { survey: named.surveyTitle, organisation: named.organisation }) }),
       contact: survey ? contactOf(survey) : undefined,
       pageTitle: ui.optOutTitle,
       action: request.url.split('?')[0],
@@ -433,7 +449,8 @@ export default async function respondentRoutes(app: FastifyInstance): Promise<vo
     const { withdrawn } = await recordDisposition(app.db, app.secrets, invitee, 'refused', app.config.now(), { withdrawAnswers });
     endSession(reply);
     const survey = await getSurvey(app.db, invitee.survey_id);
-    return message(request, reply, 200, ui.optOutDoneTitle, withdrawn ? [ui.optOutDoneText, ui.optOutWithdrawn] : [ui.optOutDoneText], survey ? { contact: contactOf(survey) } : {});
+    const named = survey && (await surveyNamed(survey, JSON.parse(invitee.sample) as Record<string, string>, ui.htmlLang));
+    return message(request, reply, 200, ui.optOutDoneTitle, withdrawn ? [ui.optOutDoneText, ui.optOutWithdrawn] : [ui.optOutDoneText], survey ? { contact: contactOf(survey), surveyTitle: named?.surveyTitle } : {});
   });
 }
 

@@ -57,7 +57,7 @@ export function buildItems(ctx: PageContext) {
   const value = (name: string): string => values(name)[0] ?? '';
   const errorFor = (field: string): string | undefined => {
     const e = ctx.errors.find((x) => x.field === field);
-    return e ? validationMessage(e, ctx.lang) : undefined;
+    return e ? validationMessage(e, ctx.lang, ctx.q.items.get(field.split('.')[0]!)?.type) : undefined;
   };
 
   return shownItems(ctx.block, ctx.env).map((item) => {
@@ -154,5 +154,24 @@ export function errorSummary(ctx: PageContext, items: ReturnType<typeof buildIte
     if (item.options.some((o) => o.code === member && o.def.other)) return inputId(itemId, member, 'text');
     return inputId(itemId, member); // a text box or a split part
   };
-  return ctx.errors.map((e) => ({ href: `#${anchor(e.field)}`, message: validationMessage(e, ctx.lang) }));
+  // Each line says which question (or grid row) it is about, then what is wrong: the summary is
+  // read before the page, often far from the question.
+  const about = (field: string): string | undefined => {
+    const [itemId, member] = field.split('.') as [string, string | undefined];
+    const item = ctx.q.items.get(itemId);
+    if (!item || item.def.type === 'display') return undefined;
+    const row = member && item.type === 'grid' ? item.members.find((m) => m.code === member) : undefined;
+    const text = row ? renderText(ctx.q, row.label, ctx.lang, ctx.env) : item.def.text ? renderText(ctx.q, item.def.text, ctx.lang, ctx.env) : undefined;
+    if (!text) return undefined;
+    const line = text.replace(/\*\*/g, '').replace(/\s+/g, ' ').trim();
+    if (line.length <= 70) return line;
+    // Cut at a word boundary.
+    const cut = line.slice(0, 70);
+    return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 40)).trimEnd()}…`;
+  };
+  return ctx.errors.map((e) => {
+    const message = validationMessage(e, ctx.lang, ctx.q.items.get(e.field.split('.')[0]!)?.type);
+    const question = about(e.field);
+    return { href: `#${anchor(e.field)}`, question, message };
+  });
 }

@@ -19,6 +19,7 @@ export interface SessionPayload {
 }
 
 export function startSession(request: FastifyRequest, reply: FastifyReply, invitee: number, draftKey: string, round: number): void {
+  if (request.cookies[LEFT]) reply.clearCookie(LEFT, { path: '/' });
   setSession(request, reply, { invitee, draftKey, expires: request.server.config.now().getTime() + LIFETIME_MS, round });
 }
 
@@ -74,4 +75,20 @@ export function readEndedSession(request: FastifyRequest): SessionPayload | unde
 
 export function endSession(reply: FastifyReply): void {
   reply.clearCookie(COOKIE, { path: '/' });
+}
+
+/**
+ * "Save and continue later" ends the session on purpose; a page opened after it (Back, a
+ * bookmark) then says the answers are kept and how to come back, not that a session expired.
+ * The cookie says only that: nobody's name, code or draft.
+ */
+const LEFT = 'left';
+
+export function endSessionForLater(request: FastifyRequest, reply: FastifyReply): void {
+  endSession(reply);
+  reply.setCookie(LEFT, '1', { path: '/', httpOnly: true, sameSite: 'lax', secure: request.server.config.secureCookies, maxAge: LIFETIME_MS / 1000 });
+}
+
+export function leftForLater(request: FastifyRequest): boolean {
+  return request.cookies[LEFT] === '1';
 }
