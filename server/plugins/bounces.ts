@@ -3,6 +3,7 @@
 // the server also receives the delivery reports by SMTP, records them, and logs what each was
 // about: the survey, the outbox row and the kind, never the address.
 import fp from 'fastify-plugin';
+import { ConfigError } from '../config.ts';
 import { startBounceListener } from '../mail/bounce-listener.ts';
 import { returnPaths, type ReturnPaths } from '../mail/return-path.ts';
 import { receiveBounce } from '../usecases/bounces.ts';
@@ -32,6 +33,10 @@ export default fp(async (app) => {
       else app.log.info({ survey: outcome.surveyId, outbox: outcome.outboxId, kind: outcome.recorded, status: outcome.status }, 'bounce recorded');
     },
     onError: (err) => app.log.error({ err }, 'bounce listener'),
+  }).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    const why = code === 'EADDRINUSE' ? 'something else listens there' : code === 'EACCES' ? 'this process may not use that port (below 1024 needs the right to bind it; forward port 25 to a higher one)' : (code ?? (e as Error).message);
+    throw new ConfigError(`BOUNCE_SMTP_PORT: cannot receive delivery reports on ${host}:${port}: ${why}`);
   });
   app.decorate('bounceListenerPort', listener.port);
   app.log.info(`receiving delivery reports for ${paths.address} by SMTP on ${host}:${listener.port}`);

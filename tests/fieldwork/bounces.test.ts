@@ -108,6 +108,13 @@ describe('a return path per mail', () => {
     expect(rp.outboxOf(paths[0]!.toUpperCase())).toBe(ids[0]);
   });
 
+  it('says so at start when the port for reports cannot be used', async () => {
+    const port = server.app.bounceListenerPort!;
+    await expect(testServer({ mail: { smtpUrl: undefined, dir: join(dir, 'mail2'), senderIntervalMs: 0, bounces: { address: 'bounces@bounce.bureau.test', listen: { host: '127.0.0.1', port } } } })).rejects.toThrow(
+      `BOUNCE_SMTP_PORT: cannot receive delivery reports on 127.0.0.1:${port}: something else listens there`,
+    );
+  });
+
   it('refuses a BOUNCE_ADDRESS that is not a plain address', () => {
     expect(() => returnPaths(server.app.secrets, 'bounces+x@bureau.test')).toThrow(/BOUNCE_ADDRESS.*no "\+"/);
     expect(() => returnPaths(server.app.secrets, 'not an address')).toThrow(/BOUNCE_ADDRESS/);
