@@ -68,7 +68,7 @@ export async function readBouncesCommand(ctx: CliContext, paths: string[]): Prom
       // A mailbox keeps the envelope recipient in Delivered-To / X-Original-To: our return path.
       const head = raw.subarray(0, raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n')).toString('latin1');
       const recipients = [...head.matchAll(/^(?:Delivered-To|X-Original-To):\s*<?([^>\s]+)>?/gim)].map((m) => m[1]!);
-      const outcome = await receiveBounce(ctx.db, returnPath, recipients, raw, ctx.config.now());
+      const outcome = await receiveBounce(ctx.db, ctx.secrets, returnPath, recipients, raw, ctx.config.now());
       if ('ignored' in outcome) {
         counts.ignored++;
         ctx.io.out(`${where}: ignored: ${outcome.ignored}`);

@@ -28,7 +28,7 @@ export default fp(async (app) => {
     paths,
     name: new URL(app.config.publicUrl).hostname,
     receive: async (recipients, raw) => {
-      const outcome = await receiveBounce(app.db, paths, recipients, raw, app.config.now());
+      const outcome = await receiveBounce(app.db, app.secrets, paths, recipients, raw, app.config.now());
       if ('ignored' in outcome) app.log.info({ reason: outcome.ignored }, 'mail to the bounce address ignored');
       else app.log.info({ survey: outcome.surveyId, outbox: outcome.outboxId, kind: outcome.recorded, status: outcome.status }, 'bounce recorded');
     },

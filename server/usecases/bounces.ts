@@ -8,7 +8,10 @@
 
 import type { Db } from '../db/connection.ts';
 import { bounceCounts, bouncesOfSurvey, insertBounce, markSentMailFailed, outboxById, outboxByMessageId, type BouncedMail } from '../db/bounces.ts';
-import { markBounced } from '../db/invitees.ts';
+import { getInvitee, markBounced } from '../db/invitees.ts';
+import { isSubmitted } from '../db/submissions.ts';
+import type { Secrets } from '../security/secrets.ts';
+import { submissionKeyFor } from './invitations.ts';
 import type { BounceKind } from '../db/schema.ts';
 import { amsterdamDate } from '../domain/survey/dates.ts';
 import { classifyFailure, readDeliveryReport, type RecipientReport } from '../mail/delivery-report.ts';
@@ -22,7 +25,7 @@ export type BounceOutcome =
  * Takes one mail that came to the return path. `recipients`: the envelope recipients it came to
  * (our VERP addresses); empty when it was read from a mailbox.
  */
-export async function receiveBounce(db: Db, paths: ReturnPaths | undefined, recipients: readonly string[], raw: Buffer, now: Date): Promise<BounceOutcome> {
+export async function receiveBounce(db: Db, secrets: Secrets, paths: ReturnPaths | undefined, recipients: readonly string[], raw: Buffer, now: Date): Promise<BounceOutcome> {
   const report = await readDeliveryReport(raw);
   if (report.notABounce) return { ignored: report.notABounce };
   let mail: BouncedMail | undefined;
@@ -40,11 +43,16 @@ export async function receiveBounce(db: Db, paths: ReturnPaths | undefined, reci
   if (!worst) return { ignored: 'a report of delivery, not of a failure' };
   const { r, kind } = worst;
   const reason = r.diagnostic ?? (r.status ? `status ${r.status}` : 'no reason given');
+  // Someone who submitted meanwhile (with the mail before) stays submitted: the ledger learns
+  // that in a later batch (ledger-marks.ts), and would keep "bounced" over it. Asked of the answer
+  // side before, not in, the transaction that writes the ledger.
+  const invitee = kind === 'hard' ? await getInvitee(db, mail.invitee_id) : undefined;
+  const submitted = invitee !== undefined && (await isSubmitted(db, submissionKeyFor(secrets, invitee)));
   const inserted = await db.transaction().execute(async (trx) => {
     const fresh = await insertBounce(trx, { survey_id: mail.survey_id, outbox_id: mail.id, invitee_id: mail.invitee_id, kind, status: r.status ?? null, reason, report_key: report.reportKey, received_at: now.toISOString() });
     if (!fresh) return false;
     if (r.action === 'failed') await markSentMailFailed(trx, mail.id, `${kind === 'hard' ? 'bounced' : 'refused'} after the relay took it: ${reason}`);
-    if (kind === 'hard') await markBounced(trx, mail.invitee_id, amsterdamDate(now));
+    if (kind === 'hard' && !submitted) await markBounced(trx, mail.invitee_id, amsterdamDate(now));
     return true;
   });
   if (!inserted) return { ignored: 'this report was received before' };

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findInviteeByEmail } from '../../server/db/invitees.ts';
+import { insertSubmission } from '../../server/db/submissions.ts';
+import { submissionKeyFor } from '../../server/usecases/invitations.ts';
 import { returnPaths } from '../../server/mail/return-path.ts';
 import { smtpTransport, type MailTransport } from '../../server/mail/transport.ts';
 import { bounceSummary } from '../../server/usecases/bounces.ts';
@@ -144,6 +146,17 @@ describe('reports received by SMTP', () => {
     smtp.received.length = 0;
     expect((await run()).sent).toBe(2);
     expect(smtp.received.map((r) => r.envelopeTo[0]).sort()).toEqual(['a@gemeente-a.test', 'full@gemeente-b.test']);
+  });
+
+  it('leaves someone who submitted meanwhile submitted: a late hard bounce is counted, not marked', async () => {
+    await sendInvitations();
+    const gone = mailTo('gone@gemeente-b.test');
+    const invitee = (await findInviteeByEmail(server.app.db, 'owb-2024', 'gone@gemeente-b.test'))!;
+    // The answer side knows at once; the ledger learns it in a later batch.
+    await insertSubmission(server.app.db, submissionKeyFor(server.app.secrets, invitee), 'owb-2024');
+    await deliverReport(gone.returnPath, postfixReport('postfix-failed-5.1.1.eml', gone));
+    expect((await findInviteeByEmail(server.app.db, 'owb-2024', 'gone@gemeente-b.test'))!.state).toBe('invited');
+    expect((await bounceSummary(server.app.db, 'owb-2024')).invitees.hard).toBe(1);
   });
 
   it('counts a delay and a refusal without marking anyone bounced, and leaves a delayed mail sent', async () => {
