@@ -4,7 +4,8 @@
 // quotes), classed, and recorded: a hard bounce marks the invitee bounced (no more reminders, and
 // the dashboard's non-contact figure counts them); a mail reported failed is given up on, so that
 // `survey retry` and `survey address` can send it again once the cause is mended; soft bounces
-// and delays are counted. Ledger side only: nothing here reads or writes an answer.
+// and delays are counted. Writes the ledger side only; of the answer side it asks just whether
+// someone submitted, before marking them bounced.
 
 import type { Db } from '../db/connection.ts';
 import { bounceCounts, bouncesOfSurvey, insertBounce, markSentMailFailed, outboxById, outboxByMessageId, type BouncedMail } from '../db/bounces.ts';
