@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../db/connection.ts';
 import { hashQuestionnaire, saveQuestionnaireVersion } from '../db/questionnaire-versions.ts';
 import { mailingOf, outboxCounts } from '../db/outbox.ts';
+import { hasAnswers } from '../db/responses.ts';
 import { getSurvey, insertSurvey, updateSurvey, type SurveyRow } from '../db/surveys.ts';
 import { loadQuestionnaire, type Problem, type Questionnaire } from '../domain/questionnaire/index.ts';
 import type { Plan } from '../domain/survey/calendar.ts';
@@ -81,10 +82,11 @@ export class SurveyError extends Error {}
 export async function saveSurvey(db: Db, survey: CheckedSurvey, now: Date): Promise<'created' | 'updated'> {
   const { definition, questionnaire, plan } = survey;
   const existing = await getSurvey(db, definition.id);
-  if (existing?.frozen_at && existing.questionnaire_hash !== hashQuestionnaire(survey.questionnaireSource)) {
-    throw new SurveyError(
-      `survey ${definition.id} is frozen on its questionnaire since the first mail (${existing.frozen_at}); a changed questionnaire needs a new version and a new survey`,
-    );
+  if (existing && existing.questionnaire_hash !== hashQuestionnaire(survey.questionnaireSource)) {
+    // Frozen from the first mail or the first answer, whichever came first: answers given to one
+    // wording must not be read as answers to another.
+    const since = existing.frozen_at ? `the first mail (${existing.frozen_at})` : (await hasAnswers(db, existing.id)) ? 'the first answer' : undefined;
+    if (since) throw new SurveyError(`survey ${definition.id} is frozen on its questionnaire since ${since}; a changed questionnaire needs a new version and a new survey`);
   }
   if (existing?.purged_at) throw new SurveyError(`survey ${definition.id} was purged after fieldwork and cannot change`);
   if (existing) {

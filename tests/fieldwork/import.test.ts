@@ -277,6 +277,22 @@ describe('survey create', () => {
     expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first mail/);
   });
 
+  it('refuses to change the questionnaire once someone answered, also before any mail went out', async () => {
+    const db = await openDatabase(env.DATABASE_PATH!);
+    // A code handed out another way (read out on the phone): a submitted questionnaire, no mail.
+    await db.insertInto('submissions').values({ key: 'k', survey_id: 'owb-2024' }).execute();
+    await db.destroy();
+    const questionnaire = readFileSync(new URL('../../questionnaires/owb-2024.json', import.meta.url), 'utf8').replace('Verbale agressie', 'Verbaal geweld');
+    frame('owb-2024.json', questionnaire);
+    const def = JSON.parse(readFileSync(definition, 'utf8'));
+    const changed = frame('owb-changed.json', JSON.stringify({ ...def, questionnaire: 'owb-2024.json' }));
+    const { code, err } = await survey('create', changed);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first answer; a changed questionnaire needs a new version/);
+    // The same questionnaire (other settings changed) is still accepted.
+    expect((await survey('create', definition)).code).toBe(0);
+  });
+
   it('keeps the id and kind of a mailing that went out: renaming the invitation would invite everyone again', async () => {
     expect((await survey('import', 'owb-2024', frame('f.csv', 'email;functie\na@x.nl;raadslid\nb@x.nl;raadslid\n'))).code).toBe(0);
     const db = await openDatabase(env.DATABASE_PATH!);
