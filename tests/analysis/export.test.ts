@@ -185,11 +185,16 @@ describe('SPSS syntax', () => {
     const dir = mkdtempSync(join(tmpdir(), 'export-'));
     writeFileSync(join(dir, 'owb-2024-responses.csv'), files.get('csv')!);
     writeFileSync(join(dir, 'owb-2024-responses.sps'), files.get('sps')!);
-    writeFileSync(join(dir, 'check.sps'), "INCLUDE FILE='owb-2024-responses.sps'.\nDISPLAY DICTIONARY /VARIABLES=Q6 Q15 weight.\nFREQUENCIES /VARIABLES=Q15 status.\n");
+    writeFileSync(join(dir, 'check.sps'), "INCLUDE FILE='owb-2024-responses.sps'.\nDISPLAY DICTIONARY /VARIABLES=Q6 Q8_prettig Q14_snelheid Q15 weight.\nFREQUENCIES /VARIABLES=Q15 status.\n");
     // Wide enough that no label wraps; then read the tables as words.
     const output = execFileSync('pspp', ['-O', 'box=ascii', '-O', 'width=400', 'check.sps'], { cwd: dir, encoding: 'utf8' }).replace(/[|\s]+/g, ' ');
     expect(output).not.toMatch(/error/i);
     expect(output).toContain('Q6 37 Hoe nuttig vond u de inhoud van de ondersteuning? Nominal');
+    // The agreement scale of a grid and a place in a ranking are ordered; a weight is a measurement.
+    expect(output).toContain('De ondersteuning was …: … prettig Ordinal Input');
+    expect(output).toContain('De snelheid waarmee de ondersteuning geboden kan worden Ordinal Input');
+    const levels = files.get('sps')!.split('VARIABLE LEVEL')[1]!.split('\n\n')[0]!;
+    expect(levels).not.toMatch(/\bweight\b/);
     expect(output).toContain('Hoe nuttig vond u de inhoud van de ondersteuning? -9[a] Weet niet');
     expect(output).toContain('Weet niet');
     expect(output).toContain('-1[a] niet gevraagd (routing)');

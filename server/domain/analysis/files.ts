@@ -211,9 +211,16 @@ export function spssSyntax(info: ExportInfo, variables: readonly Variable[], wid
     withMissing.forEach((v, i) => lines.push(`  ${i === 0 ? '' : '/'}${v.name} (LOWEST THRU -1)${i === withMissing.length - 1 ? '.' : ''}`));
     lines.push('');
   }
-  // Codes of choices are categories; scales, numbers and weights are measurements.
-  const nominal = variables.filter((v) => v.kind === 'numeric' && v.values.some((l) => !l.missing) && v.type !== 'scale' && v.type !== 'ranking');
-  if (nominal.length > 0) lines.push('VARIABLE LEVEL', `  ${nominal.map((v) => v.name).join(' ')} (NOMINAL).`, '');
+  // Codes of choices are categories (NOMINAL); a rating scale, the shared answer scale of a grid
+  // (mee eens … mee oneens) and a place in a ranking are ordered (ORDINAL); numbers and weights
+  // are measurements (SPSS's default, SCALE).
+  const ordered = new Set<string | undefined>(['scale', 'grid', 'ranking']);
+  const numeric = variables.filter((v) => v.kind === 'numeric');
+  const levels = [
+    { level: 'ORDINAL', names: numeric.filter((v) => ordered.has(v.type)).map((v) => v.name) },
+    { level: 'NOMINAL', names: numeric.filter((v) => !ordered.has(v.type) && v.values.some((l) => !l.missing)).map((v) => v.name) },
+  ].filter((l) => l.names.length > 0);
+  if (levels.length > 0) lines.push('VARIABLE LEVEL', ...levels.map((l, i) => `  ${i === 0 ? '' : '/'}${l.names.join(' ')} (${l.level})${i === levels.length - 1 ? '.' : ''}`), '');
   if (variables.some((v) => v.source === 'weight')) {
     lines.push('* To weight results: WEIGHT BY weight.');
     for (const note of info.weightingNotes ?? []) lines.push(`* Note on the weights: ${flat(note).replace(/\.+$/, '')}.`);
