@@ -1,8 +1,8 @@
 // Routing of the reference questionnaires, as the reports describe it (seed-owb.md G3, and the
 // routing summaries of seed-monitor-2024.md and seed-monitor-2020.md).
 import { describe, expect, it } from 'vitest';
-import { environment, prune, renderText, shownBlocks, shownItems, visibleOptions, type Answers, type SampleValues } from '../../server/domain/questionnaire/index.ts';
-import { referenceQuestionnaire } from '../helpers/questionnaires.ts';
+import { environment, prune, renderText, shownBlocks, shownItems, validatePage, validationMessage, visibleOptions, type Answers, type SampleValues } from '../../server/domain/questionnaire/index.ts';
+import { inlineQuestionnaire, referenceQuestionnaire } from '../helpers/questionnaires.ts';
 
 const owb = referenceQuestionnaire('owb-2024');
 const m24 = referenceQuestionnaire('monitor-2024-agressie');
@@ -132,5 +132,57 @@ describe('Monitor 2020 routing', () => {
     const env = environment(m20, { Q1: 'provincie', Q2: 'cdk' }, {});
     expect(renderText(m20, q38.def.text, 'nl', env)).toMatch(/^Hoe geeft u als voorzitter van het dagelijks bestuur uiting/);
     expect(renderText(m20, q38.options[0]!.def.label, 'nl', env)).toBe('Door het initiëren van bijeenkomsten met de provinciale staten');
+  });
+});
+
+describe('piped texts as respondents read them', () => {
+  const q = inlineQuestionnaire({
+    id: 'pipes',
+    version: '1',
+    title: 'Pipes',
+    counting: { reached: 'wanneer' },
+    blocks: [
+      {
+        id: 'eerst',
+        items: [
+          { id: 'wanneer', type: 'date', text: 'Wanneer gebeurde het?', required: false },
+          { id: 'waar', type: 'open', text: 'Waar?', required: false },
+          { id: 'aantal', type: 'number', text: 'Hoe vaak?', required: false },
+        ],
+      },
+      {
+        id: 'daarna',
+        items: [
+          {
+            id: 'delen',
+            type: 'split',
+            text: 'Hoeveel daarvan online (op {wanneer|een onbekende datum}, {waar|ergens})?',
+            parts: [
+              { code: 'offline', label: 'Offline' },
+              { code: 'online', label: 'Online' },
+            ],
+            max: 99,
+            rules: [{ assert: 'sum(delen) == aantal', message: 'Samen moet dit {aantal} zijn.' }],
+          },
+        ],
+      },
+    ],
+    end: { text: 'Dank u.' },
+  });
+  const text = (answers: Answers) => renderText(q, q.items.get('delen')!.def.text, 'nl', environment(q, answers, {}));
+
+  it('shows a date as people write it, in Dutch and in English', () => {
+    expect(text({ wanneer: '2025-03-15', waar: 'het gemeentehuis' })).toBe('Hoeveel daarvan online (op 15 maart 2025, het gemeentehuis)?');
+    expect(renderText(q, q.items.get('delen')!.def.text, 'en', environment(q, { wanneer: '2025-03-15', waar: 'x' }, {}))).toContain('15 March 2025');
+  });
+
+  it("gives an unanswered optional question the author's fallback text instead of a gap", () => {
+    expect(text({})).toBe('Hoeveel daarvan online (op een onbekende datum, ergens)?');
+  });
+
+  it("fills in the pipes of a rule's message", () => {
+    const page = q.blocks[1]!;
+    const [error] = validatePage(q, page, { delen: { offline: 1, online: 1 } }, { aantal: 3 }, {});
+    expect(validationMessage(error!, 'nl', 'split', (t) => renderText(q, t, 'nl', environment(q, { aantal: 3 }, {})))).toBe('Samen moet dit 3 zijn.');
   });
 });

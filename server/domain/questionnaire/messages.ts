@@ -1,7 +1,7 @@
 // Respondent-facing validation messages, Dutch first. Add a language by adding a catalogue.
 
-import { textIn } from './runtime.ts';
-import type { ItemDef } from './schema.ts';
+import { dateText, textIn } from './runtime.ts';
+import type { ItemDef, TextValue } from './schema.ts';
 import type { ValidationCode, ValidationError } from './validate.ts';
 
 type Kind = Exclude<ItemDef['type'], 'display'>;
@@ -70,16 +70,12 @@ const en: Catalogue = {
 
 const catalogues: { [lang: string]: Catalogue } = { nl, en };
 
-/** An ISO date (2024-06-03) as people write it: 3 juni 2024. */
-function dateText(iso: string, lang: string): string {
-  const d = new Date(`${iso}T12:00:00Z`);
-  if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'nl-NL', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
-}
-
-/** The message for an error, in `lang`; `kind`: the kind of question it is about, for "required". */
-export function validationMessage(error: ValidationError, lang: string, kind?: ItemDef['type']): string {
-  if (error.message) return textIn(error.message, lang);
+/**
+ * The message for an error, in `lang`; `kind`: the kind of question it is about, for "required";
+ * `render`: fills in the pipes of an author's message ("Samen moet dit {Q7} zijn").
+ */
+export function validationMessage(error: ValidationError, lang: string, kind?: ItemDef['type'], render?: (text: TextValue) => string): string {
+  if (error.message) return render ? render(error.message) : textIn(error.message, lang);
   const catalogue = catalogues[lang] ?? nl;
   const template = (error.code === 'required' && kind && kind !== 'display' ? catalogue[`required_${kind}`] : undefined) ?? catalogue[error.code];
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {

@@ -91,7 +91,8 @@ export interface Questionnaire {
   derived: Map<string, CompiledDerived>;
   sample: Map<string, CompiledSampleField>;
   /** Piped values by their source text inside braces, e.g. "Q3" or "sample.functie". */
-  pipes: Map<string, Bound>;
+  /** Piped names by the text between the braces: what to show, and the text when it has no value. */
+  pipes: Map<string, Pipe>;
   countingItem: CompiledItem;
 }
 
@@ -99,6 +100,18 @@ export type CompileResult = { ok: true; questionnaire: Questionnaire; problems: 
 
 /** `{Q3}` and `{sample.functie}` inside texts. */
 export const PIPE_PATTERN = /\{([^{}]+)\}/g;
+
+/** A piped value: `{Q7}`, or `{Q7|geen}` with a text for when Q7 has no answer. */
+export interface Pipe {
+  tree: Bound;
+  fallback?: string;
+}
+
+/** The name and the fallback text of what stands between a pipe's braces. */
+export function splitPipe(inner: string): { name: string; fallback?: string } {
+  const bar = inner.indexOf('|');
+  return bar < 0 ? { name: inner.trim() } : { name: inner.slice(0, bar).trim(), fallback: inner.slice(bar + 1).trim() };
+}
 
 export function zodProblems(error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
@@ -415,12 +428,12 @@ export function compileQuestionnaire(input: unknown): CompileResult {
   };
 
   // ---- Conditions, rules and piped texts ------------------------------------------------------
-  const pipes = new Map<string, Bound>();
+  const pipes = new Map<string, Pipe>();
   const checkPipes = (text: TextValue | undefined, path: PathSegment[], page: number): void => {
     if (text === undefined) return;
     for (const variant of textVariants(text)) {
       for (const match of variant.matchAll(PIPE_PATTERN)) {
-        const source = match[1]!.trim();
+        const { name: source, fallback } = splitPipe(match[1]!);
         const column = (match.index ?? 0) + 2 + (match[1]!.length - match[1]!.trimStart().length);
         let bound: BoundExpression;
         try {
@@ -434,7 +447,7 @@ export function compileQuestionnaire(input: unknown): CompileResult {
           const pos = positionOf(ref.name);
           if (pos >= page) problem(path, `{${source}} shows an answer that is not given before this page`, column);
         }
-        if (bound.tree.k === 'answered') pipes.set(source, bound.tree.of);
+        if (bound.tree.k === 'answered') pipes.set(match[1]!.trim(), { tree: bound.tree.of, ...(fallback !== undefined && { fallback }) });
       }
     }
   };

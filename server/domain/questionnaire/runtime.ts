@@ -148,6 +148,13 @@ function keepVisible(item: CompiledItem, value: Value, env: Environment): Value 
 
 // ---- Texts ----------------------------------------------------------------------------------
 
+/** An ISO date (2025-03-15) as people write it: 15 maart 2025 (15 March 2025). */
+export function dateText(iso: string, lang: string): string {
+  const d = new Date(`${iso}T12:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'nl-NL', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
+}
+
 export function textIn(text: TextValue, lang: string): string {
   if (typeof text === 'string') return text;
   return text[lang] ?? text.nl;
@@ -180,8 +187,11 @@ export function optionLabel(item: CompiledItem, code: string, lang: string): str
 export function renderText(q: Questionnaire, text: TextValue, lang: string, env: Environment, piped: (value: string) => string = (value) => value): string {
   const raw = textIn(text, lang);
   return raw.replace(/\{([^{}]+)\}/g, (whole, inner: string) => {
-    const tree = q.pipes.get(inner.trim());
-    return tree ? piped(formatPiped(q, tree, env, lang)) : whole;
+    const pipe = q.pipes.get(inner.trim());
+    if (!pipe) return whole;
+    const value = formatPiped(q, pipe.tree, env, lang);
+    // The author's text for an unanswered (optional) question, rather than a gap: "(op )".
+    return value === '' && pipe.fallback !== undefined ? pipe.fallback : piped(value);
   });
 }
 
@@ -204,8 +214,9 @@ function formatPiped(q: Questionnaire, tree: Bound, env: Environment, lang: stri
     const c = d?.cases?.find((x) => x.value === code);
     return c ? textIn(c.label, lang) : code;
   };
-  // Free texts and dates read as they are; codes read as their labels (label() keeps unknowns).
-  if (typeof value === 'string') return item?.type === 'open' || item?.type === 'date' ? value : label(value);
+  // Free texts read as they are, dates as people write them; codes read as their labels (label()
+  // keeps unknowns).
+  if (typeof value === 'string') return item?.type === 'open' ? value : item?.type === 'date' ? dateText(value, lang) : label(value);
   if (Array.isArray(value)) return joinList(value.map(label), lang);
   return joinList(Object.values(value).filter(isAnswered).map((v) => (Array.isArray(v) ? v.map(label).join(', ') : String(v))), lang);
 }

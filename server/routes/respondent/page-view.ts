@@ -57,7 +57,7 @@ export function buildItems(ctx: PageContext) {
   const value = (name: string): string => values(name)[0] ?? '';
   const errorFor = (field: string): string | undefined => {
     const e = ctx.errors.find((x) => x.field === field);
-    return e ? validationMessage(e, ctx.lang, ctx.q.items.get(field.split('.')[0]!)?.type) : undefined;
+    return e ? validationMessage(e, ctx.lang, ctx.q.items.get(field.split('.')[0]!)?.type, plainIn(ctx)) : undefined;
   };
 
   return shownItems(ctx.block, ctx.env).map((item) => {
@@ -145,6 +145,9 @@ export function buildItems(ctx: PageContext) {
 }
 
 /** Links from the error summary to the input each error is about. */
+/** An author's text with its pipes filled in, as plain text (error messages are not rich text). */
+const plainIn = (ctx: PageContext) => (t: TextValue) => renderText(ctx.q, t, ctx.lang, ctx.env);
+
 export function errorSummary(ctx: PageContext, items: ReturnType<typeof buildItems>) {
   const anchor = (field: string): string => {
     const [itemId, member] = field.split('.') as [string, string | undefined];
@@ -170,7 +173,7 @@ export function errorSummary(ctx: PageContext, items: ReturnType<typeof buildIte
     return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 40)).trimEnd()}…`;
   };
   return ctx.errors.map((e) => {
-    const message = validationMessage(e, ctx.lang, ctx.q.items.get(e.field.split('.')[0]!)?.type);
+    const message = validationMessage(e, ctx.lang, ctx.q.items.get(e.field.split('.')[0]!)?.type, plainIn(ctx));
     const question = about(e.field);
     return { href: `#${anchor(e.field)}`, question, message };
   });
