@@ -152,7 +152,7 @@ describe('codebook', () => {
     expect(book.weightingNotes).toEqual([]);
     const q6 = book.variables.find((v) => v.name === 'Q6')!;
     expect(q6.label).toMatch(/inhoud/i);
-    expect(q6.asked).toBe('Q2 includes "Ondersteuning gezocht"');
+    expect(q6.asked).toBe('Q2 bevat "Ondersteuning gezocht"');
     expect(q6.values).toContainEqual({ value: -9, label: 'Weet niet', missing: true });
     expect(q6.values).toContainEqual({ value: -1, label: 'niet gevraagd (routing)', missing: true });
     expect(q6.base).toEqual({ asked: 1, answered: 0 });

@@ -120,8 +120,8 @@ export function exportSchema(q: Questionnaire, options: { carry: readonly string
 
   const conditionWords = (item: CompiledItem): string | undefined => {
     const parts = [item.block.showIf, item.showIf].filter((c) => c !== undefined).map((c) => describeCondition(q, c.tree, lang));
-    if (item.optionsFrom) parts.push(`${item.optionsFrom.id} has an answer (options are those ticked there)`);
-    return parts.length > 0 ? parts.join(' and ') : undefined;
+    if (item.optionsFrom) parts.push(lang === 'en' ? `${item.optionsFrom.id} has an answer (options are those ticked there)` : `${item.optionsFrom.id} is beantwoord (de antwoorden zijn die daar zijn aangekruist)`);
+    return parts.length > 0 ? parts.join(lang === 'en' ? ' and ' : ' en ') : undefined;
   };
 
   for (const item of q.questions) {
