@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { bouncesCommand, readBouncesCommand } from './bounces.ts';
 import { checkCommand } from './check.ts';
 import { processOutput, type Output } from './output.ts';
+import { printCommand } from './print.ts';
 import { simulateCommand } from './simulate.ts';
 import { adminAddCommand, adminDisableCommand, adminListCommand } from './admin.ts';
 import { addressCommand, callCommand, callListCommand, closeCommand, codeCommand, createCommand, exportCommand, importCommand, listCommand, markCommand, markListCommand, nonResponseCommand, previewCommand, purgeCommand, resendCommand, retryCommand, scheduleCommand, sendCommand, statusCommand, withContext } from './fieldwork.ts';
@@ -43,6 +44,16 @@ export async function main(argv: string[], io: Output = processOutput, env: Node
     .option('-s, --seed <s>', 'random seed (same seed, same walk)', integer, 1)
     .action((file: string, options: { respondents: number; seed: number }) => {
       exitCode = simulateCommand(file, options, io);
+    });
+
+  program
+    .command('print')
+    .description('the questionnaire on paper, to sign off: numbered questions, every option, routing and checks in words (HTML with a print stylesheet)')
+    .argument('<file>', 'questionnaire JSON file')
+    .option('--out <file>', 'write the HTML to this file (default: print it to stdout)')
+    .option('--lang <lang>', 'nl or en', 'nl')
+    .action((file: string, options: { out?: string; lang: string }) => {
+      exitCode = printCommand(file, options, io);
     });
 
   // Commands that work on the database: open it from the environment, run, close it.

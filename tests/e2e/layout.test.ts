@@ -7,7 +7,9 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedInvitation } from '../../server/usecases/invitations.ts';
+import { questionnaireOnPaper } from '../../server/usecases/paper.ts';
 import { testServer, type TestServer } from '../helpers/app.ts';
+import { referenceQuestionnaire } from '../helpers/questionnaires.ts';
 import { answerAll, launchChromium, SCREENSHOTS, seriousViolations } from '../helpers/chromium.ts';
 
 const WIDTHS = [320, 390, 1280];
@@ -142,6 +144,19 @@ describe('the Monitor 2024 scale and grid pages', () => {
     expect(seen.grid, 'a grid page on the route').toBeGreaterThan(0);
     await context.close();
   }, 180_000);
+
+  it('the questionnaire on paper (survey print) passes axe and prints to PDF', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    for (const name of ['owb-2024', 'monitor-2024-agressie', 'monitor-2020-pa'] as const) {
+      await page.setContent(questionnaireOnPaper(referenceQuestionnaire(name)));
+      expect(await seriousViolations(page), name).toEqual([]);
+      await page.screenshot({ path: `${SCREENSHOTS}print-${name}.png`, fullPage: false });
+      const pdf = await page.pdf({ format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    await context.close();
+  }, 60_000);
 
   it('the focus ring stands out from the page (3:1), and the error summary has its red border', async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
