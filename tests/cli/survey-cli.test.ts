@@ -44,14 +44,16 @@ describe('survey check', () => {
     expect(stdout).toContain('questionnaires/schema.json: skipped (a JSON Schema, not a questionnaire)');
   });
 
-  it('prints every problem with file, JSON path and column, and exits non-zero', () => {
+  it('prints every problem with file, line, JSON path and column, and exits non-zero', () => {
     const file = writeBroken('kapot.json', broken);
     const { status, stderr } = survey('check', file);
     expect(status).toBe(1);
     const lines = stderr.trim().split('\n');
-    expect(lines).toContain(`${file}: $.blocks[0].items[0].options[1].code: duplicate option code "ja"`);
-    expect(lines).toContain(`${file}: $.blocks[1].showIf, column 7: Q1 has no option "misschien"; its options are: ja, ja`);
-    expect(lines).toContain(`${file}: $.counting.reached: the counting rule points to "Q9", which is not an item of this questionnaire`);
+    // The lines of the file as JSON.stringify(broken, null, 2) writes it: the second "code": "ja"
+    // is on line 22, the showIf on 31, "reached" on 6.
+    expect(lines).toContain(`${file}:22: $.blocks[0].items[0].options[1].code: duplicate option code "ja"`);
+    expect(lines).toContain(`${file}:31: $.blocks[1].showIf, column 7: Q1 has no option "misschien"; its options are: ja, ja`);
+    expect(lines).toContain(`${file}:6: $.counting.reached: the counting rule points to "Q9", which is not an item of this questionnaire`);
     expect(lines[lines.length - 1]).toBe('3 problems in 1 of 1 file');
   });
 

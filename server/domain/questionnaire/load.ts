@@ -3,6 +3,7 @@
 import { checkQuestionnaire } from './check.ts';
 import { compileQuestionnaire, type Questionnaire } from './model.ts';
 import type { Problem } from './problems.ts';
+import { jsonLines, lineOf } from './json-lines.ts';
 
 export type LoadResult = { ok: true; questionnaire: Questionnaire } | { ok: false; problems: Problem[] };
 
@@ -25,11 +26,17 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
 }
 
 /** Parses, compiles and statically checks a questionnaire; every problem is reported. */
+/** The problems, each with the line of the file its path points into. */
+function withLines(text: string, problems: Problem[]): Problem[] {
+  const lines = jsonLines(text);
+  return problems.map((p) => ({ ...p, line: lineOf(lines, p.path) }));
+}
+
 export function loadQuestionnaire(text: string): LoadResult {
   const json = parseJson(text);
   if (!json.ok) return { ok: false, problems: [json.problem] };
   const compiled = compileQuestionnaire(json.value);
-  if (!compiled.ok) return compiled;
+  if (!compiled.ok) return { ok: false, problems: withLines(text, compiled.problems) };
   const problems = checkQuestionnaire(compiled.questionnaire);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, questionnaire: compiled.questionnaire };
+  return problems.length > 0 ? { ok: false, problems: withLines(text, problems) } : { ok: true, questionnaire: compiled.questionnaire };
 }

@@ -7,6 +7,8 @@ export interface Problem {
   path: PathSegment[];
   /** 1-based column inside the expression or text at `path`, when the problem is inside one. */
   column?: number;
+  /** 1-based line in the file where the value at `path` (or the nearest one that exists) starts. */
+  line?: number;
   message: string;
 }
 
@@ -15,7 +17,8 @@ export function formatPath(path: readonly PathSegment[]): string {
   return '$' + path.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('');
 }
 
+/** `file:41: $.blocks[2].items[0].showIf, column 7: message` (the line as editors and compilers give it). */
 export function formatProblem(file: string, p: Problem): string {
   const where = formatPath(p.path) + (p.column !== undefined ? `, column ${p.column}` : '');
-  return `${file}: ${where}: ${p.message}`;
+  return `${file}${p.line !== undefined ? `:${p.line}` : ''}: ${where}: ${p.message}`;
 }
