@@ -213,6 +213,13 @@ const cases: Case[] = [
     expected: [{ path: '$.blocks[1].items[0].options[1].exclusive', message: 'allows only one answer anyway' }],
   },
   {
+    name: 'exclusive on a ranking',
+    breakIt: (q) => {
+      q.blocks[2].items.push({ id: 'R', type: 'ranking', text: 'Volgorde', pick: 1, options: [{ code: 'a', label: 'A' }, { code: 'b', label: 'B' }, { code: 'geen', label: 'Geen', exclusive: true }] });
+    },
+    expected: [{ path: '$.blocks[2].items[1].options[2].exclusive', message: '"R" is a ranking, which puts several options in order; exclusive applies to multiple choice (and grids with check boxes): leave "geen" out of the ranking' }],
+  },
+  {
     name: 'a multiple choice where every option is exclusive',
     breakIt: (q) => {
       q.blocks[0].items[0].options[0].exclusive = true;

@@ -196,6 +196,7 @@ describe('binding errors name what is wrong and where', () => {
     ["Q10 > '3 juni'", "write a date as 'YYYY-MM-DD'", 7],
     ['Q8 + VICTIM > 1', '"+" needs a number', 6],
     ['Q8 and VICTIM', '"and" needs a true/false condition', 1],
+    ['VICTIM == ja', 'VICTIM is true or false, not one of several codes: write VICTIM (or not VICTIM), or VICTIM == true / VICTIM == false', 11],
     ['not Q8', '"not" needs a true/false condition', 5],
     ['Q2 in [1, 2]', 'expected an option code of Q2', 8],
     ['Q8 in [ja]', 'the list must hold a numbers', 8],

@@ -265,6 +265,11 @@ export function bindExpression(source: string, scope: Scope, expect: 'bool' | 'b
     if (t.kind === 'record') {
       throw new ExpressionError(`compare one ${t.noun} (e.g. ${left.name}.${t.members[0]}) or use "any"/"all"`, node.column);
     }
+    // `VICTIM == ja` on a true/false variable: "ja" is no name here, and no code either.
+    if (t.kind === 'bool' && (node.right.kind === 'name' || node.right.kind === 'string') && !(node.right.kind === 'name' && scope.resolve(node.right.name))) {
+      const name = left.name ?? 'this condition';
+      throw new ExpressionError(`${name} is true or false, not one of several codes: write ${name} (or not ${name}), or ${name} == true / ${name} == false`, node.right.column);
+    }
     const right = bindValue(node.right);
     const r = right.type;
     const numeric = (x: ValueType): boolean => x.kind === 'number' || x.kind === 'scale';

@@ -90,7 +90,11 @@ function exclusivity(item: CompiledItem): Problem[] {
   const multiple = d.type === 'multi' || (d.type === 'grid' && d.multiple === true);
   item.options.forEach((o, i) => {
     if (o.def.exclusive && !multiple) {
-      problems.push({ path: [...item.path, optionKey, i, 'exclusive'], message: `option "${o.code}" is marked exclusive, but "${item.id}" allows only one answer anyway; exclusive applies to multiple choice` });
+      const message =
+        d.type === 'ranking'
+          ? `option "${o.code}" is marked exclusive, but "${item.id}" is a ranking, which puts several options in order; exclusive applies to multiple choice (and grids with check boxes): leave "${o.code}" out of the ranking, or ask it as a question of its own before it`
+          : `option "${o.code}" is marked exclusive, but "${item.id}" allows only one answer anyway; exclusive applies to multiple choice (and grids with check boxes)`;
+      problems.push({ path: [...item.path, optionKey, i, 'exclusive'], message });
     }
   });
   if (d.type === 'multi') {
