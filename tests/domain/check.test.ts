@@ -314,6 +314,16 @@ describe('survey check finds every kind of problem', () => {
     }
   });
 
+  it('gives a hint for a choice list that can end up empty that does mend it', () => {
+    const q = base();
+    // count(Q1) >= 1 also holds when only "geen" was ticked, which is not passed on.
+    q.blocks[1].items.push({ id: 'Q2b', type: 'single', text: 'Welke het meest?', optionsFrom: 'Q1', showIf: 'count(Q1) >= 1' });
+    const [problem] = problemsOf(q);
+    expect(problem!.message).toMatch(/show it only when one of the options it passes on was ticked: "Q1 has any \[a, b\]"$/);
+    q.blocks[1].items[1].showIf = 'Q1 has any [a, b]';
+    expect(problemsOf(q)).toEqual([]);
+  });
+
   it('reports a JSON syntax error with its line and column', () => {
     const problems = problemsOf('{\n  "id": "x",\n  "version": 1,,\n}');
     expect(problems).toHaveLength(1);

@@ -79,7 +79,10 @@ function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: Compile
   if (!result.found) return [];
   const what = item.type === 'grid' ? 'no rows' : 'no options';
   const example = describeWitness(q, result.answers, result.sample, result.considered);
-  const hint = item.optionsFrom ? `; add a condition such as "count(${item.optionsFrom.id}) >= 1"` : '';
+  // Only the options of the source that are passed on count: its exclusive and non-substantive
+  // ones ("geen", "weet niet") are not offered again, so count(Q) >= 1 would not do.
+  const passedOn = item.optionsFrom ? inheritedOptions(item.optionsFrom).map((o) => o.code) : [];
+  const hint = item.optionsFrom ? `; show it only when one of the options it passes on was ticked: "${item.optionsFrom.id} has any [${passedOn.join(', ')}]"` : '';
   return [{ path: [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'], message: `"${item.id}" can be reached with ${what} left to choose${example ? ` (for example when ${example})` : ''}${hint}` }];
 }
 
