@@ -314,6 +314,21 @@ describe('survey check finds every kind of problem', () => {
     }
   });
 
+  it('reports a wrong derived expression once, not again in every expression that uses it', () => {
+    const q = base();
+    q.derived = [
+      { id: 'BEIDE', label: 'Beide', expr: 'Q1 has any [a, c]' },
+      { id: 'NOG', label: 'Nog', expr: 'BEIDE and Q1 has b' },
+    ];
+    q.blocks[2].showIf = 'BEIDE';
+    q.blocks[2].items[0].showIf = 'Q1 has d or NOG';
+    expect(problemsOf(q).map((p) => [formatPath(p.path), p.message.split(';')[0]])).toEqual([
+      ['$.derived[0].expr', 'Q1 has no option "c"'],
+      // A mistake of its own in an expression that uses it is still reported.
+      ['$.blocks[2].items[0].showIf', 'Q1 has no option "d"'],
+    ]);
+  });
+
   it('gives a hint for a choice list that can end up empty that does mend it', () => {
     const q = base();
     // count(Q1) >= 1 also holds when only "geen" was ticked, which is not passed on.

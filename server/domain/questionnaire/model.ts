@@ -358,12 +358,19 @@ export function compileQuestionnaire(input: unknown): CompileResult {
     sampleNames: () => [...sample.keys()],
   };
 
+  // Derived variables whose expression could not be bound: reported once, where they are wrong.
+  // Their type is a guess, so what goes wrong in an expression that uses one follows from that
+  // first problem and is not reported again.
+  const broken = new Set<string>();
+  const usesBroken = (source: string): boolean => [...broken].some((name) => new RegExp(`(^|[^A-Za-z0-9_.])${name}($|[^A-Za-z0-9_])`).test(source));
   const bind = (source: string, path: PathSegment[], expect: 'bool' | 'bool-or-number' = 'bool'): BoundExpression | undefined => {
     try {
       return bindExpression(source, scope, expect);
     } catch (e) {
       if (e instanceof ExpressionError) {
-        problem(path, e.message, e.column);
+        // A type error (the guess was wrong) is a follow-on; a wrong code or name is not.
+        const followOn = usesBroken(source) && /needs a (true\/false|number)|must be true or false|cannot compare|but this is/.test(e.message);
+        if (!followOn) problem(path, e.message, e.column);
         return undefined;
       }
       throw e;
@@ -375,6 +382,7 @@ export function compileQuestionnaire(input: unknown): CompileResult {
     const path: PathSegment[] = ['derived', index];
     if ('expr' in d) {
       const expr = bind(d.expr, [...path, 'expr'], 'bool-or-number');
+      if (!expr) broken.add(id);
       const type: ValueType = expr?.type.kind === 'bool' ? { kind: 'bool' } : { kind: 'number' };
       derived.set(id, expr ? { def: d, id, type, expr } : { def: d, id, type });
     } else {
