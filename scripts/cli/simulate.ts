@@ -35,9 +35,19 @@ export function simulateCommand(file: string, options: { respondents: number; se
   } else {
     io.out('every page, item, option and row was shown at least once');
   }
+  const tried = report.constrained.filter((c) => c.tried > 0);
+  if (tried.length > 0) {
+    io.out('');
+    io.out('checks and numbers of answers: simulated respondents who could satisfy them');
+    for (const c of tried) io.out(`  ${c.item.padEnd(12)} ${String(c.valid).padStart(6)} of ${String(c.tried).padEnd(6)}${c.valid === 0 ? '  << nobody' : ''}`);
+  }
+  for (const c of tried.filter((x) => x.valid === 0)) {
+    failed = true;
+    io.err(formatProblem(file, { path: [], message: `no simulated respondent could answer "${c.item}" validly (${c.tried} tried): ${c.failures.map((f) => `${f.reason} (${f.respondents})`).join('; ')}; a check no one can satisfy?` }));
+  }
   for (const s of report.stuck) {
     failed = true;
-    io.err(formatProblem(file, { path: [], message: `"${s.item}" is required but ${s.respondents} simulated respondents could not answer it validly (${s.example})` }));
+    io.err(formatProblem(file, { path: [], message: `"${s.item}" is required but ${s.respondents} simulated respondents could not answer it validly: ${s.example}` }));
   }
   return failed ? 1 : 0;
 }

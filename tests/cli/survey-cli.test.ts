@@ -80,6 +80,21 @@ describe('survey simulate', () => {
     expect(first.stdout).toContain('every page, item, option and row was shown at least once');
   });
 
+  it('exits non-zero on a check no simulated respondent could satisfy, saying which and why', () => {
+    const file = writeBroken('onmogelijk.json', {
+      id: 'onmogelijk',
+      version: '1',
+      title: 'Onmogelijk',
+      counting: { reached: 'Q1' },
+      blocks: [{ id: 'p1', items: [{ id: 'Q1', type: 'number', required: false, text: 'Getal', min: 0, max: 10, rules: [{ assert: 'Q1 > 10', message: 'Meer dan tien' }] }] }],
+      end: { text: 'Dank' },
+    });
+    const { status, stdout, stderr } = survey('simulate', file, '-n', '40');
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/checks and numbers of answers: simulated respondents who could satisfy them\n {2}Q1 +0 of \d+ +<< nobody/);
+    expect(stderr).toMatch(/onmogelijk\.json: \$: no simulated respondent could answer "Q1" validly \(\d+ tried\): Q1: Meer dan tien \(\d+\); a check no one can satisfy\?/);
+  });
+
   it('exits non-zero and lists what was never shown', () => {
     const file = writeBroken('zeldzaam.json', {
       id: 'zeldzaam',

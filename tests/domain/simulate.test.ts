@@ -55,7 +55,37 @@ describe('the simulator', () => {
       end: { text: 'Dank' },
     });
     const report = simulate(impossible, { respondents: 5, seed: 1, breakOffRate: 0 });
-    expect(report.stuck).toEqual([{ item: 'Q1', respondents: 5, example: 'Q1: rule' }]);
+    expect(report.stuck).toEqual([{ item: 'Q1', respondents: 5, example: 'Q1: Kan niet' }]);
+    expect(report.constrained).toEqual([{ item: 'Q1', tried: 5, valid: 0, failures: [{ reason: 'Q1: Kan niet', respondents: 5 }] }]);
+  });
+
+  it('reports an optional question with a check no respondent can satisfy, and how often a hard one was satisfied', () => {
+    const q = inlineQuestionnaire({
+      id: 'checks',
+      version: '1',
+      title: 'Controles',
+      counting: { reached: 'aantal' },
+      blocks: [
+        { id: 'p1', items: [{ id: 'aantal', type: 'number', text: 'Hoe vaak?', min: 0, max: 20 }] },
+        {
+          id: 'p2',
+          items: [
+            { id: 'nooit', type: 'number', required: false, text: 'Kan niet', min: 0, max: 5, rules: [{ assert: 'nooit > 5', message: 'Meer dan vijf' }] },
+            { id: 'delen', type: 'split', text: 'Online en offline', parts: [{ code: 'on', label: 'On' }, { code: 'off', label: 'Off' }], max: 20, rules: [{ assert: 'sum(delen) == aantal', message: 'Samen {aantal}' }] },
+          ],
+        },
+      ],
+      end: { text: 'Dank' },
+    });
+    const report = simulate(q, { respondents: 300, seed: 4, breakOffRate: 0, skipRate: 0 });
+    const nooit = report.constrained.find((c) => c.item === 'nooit')!;
+    expect([nooit.tried, nooit.valid]).toEqual([300, 0]);
+    expect(nooit.failures).toEqual([{ reason: 'nooit: Meer dan vijf', respondents: 300 }]);
+    // The sum must equal an earlier answer: random answers rarely hit it, and the report says how rarely.
+    const delen = report.constrained.find((c) => c.item === 'delen')!;
+    expect(delen.tried).toBe(300);
+    expect(delen.valid).toBeGreaterThan(0);
+    expect(delen.valid).toBeLessThan(300);
   });
 
   it('gives answers the server would keep as they are: valid, and nothing that routing drops', () => {

@@ -6,7 +6,8 @@
 import type { Value } from '../expression/index.ts';
 import type { CompiledItem, Questionnaire } from './model.ts';
 import { environment, shownItems, blockShown, visibleMembers, visibleOptions, type Answers, type SampleValues, type VisibleOption } from './runtime.ts';
-import { validateQuestion } from './validate.ts';
+import { validateQuestion, type ValidationError } from './validate.ts';
+import { validationMessage } from './messages.ts';
 
 export interface SimulationOptions {
   respondents: number;
@@ -41,6 +42,23 @@ export interface SimulationReport {
   neverShown: CoverageEntry[];
   /** Questions the simulator could not answer validly although they are required. */
   stuck: { item: string; respondents: number; example: string }[];
+  /**
+   * Questions with checks (rules) or a minimum or maximum number of answers: how many simulated
+   * respondents tried to answer them, how many could do so validly, and what stopped the others.
+   * A question nobody could answer validly has a check no one can satisfy.
+   */
+  constrained: { item: string; tried: number; valid: number; failures: { reason: string; respondents: number }[] }[];
+}
+
+/** Whether a question has more to satisfy than being answered: rules, or a number of answers. */
+function isConstrained(item: CompiledItem): boolean {
+  const d = item.def;
+  return item.rules.length > 0 || (d.type === 'multi' && (d.minSelected !== undefined || d.maxSelected !== undefined));
+}
+
+/** An error as the author reads it: which field, and the message a respondent would get. */
+function reasonOf(e: ValidationError): string {
+  return `${e.field}: ${validationMessage(e, 'nl')}`;
 }
 
 /** A small, fast, seedable generator (mulberry32): the same seed gives the same walk. */
@@ -85,6 +103,8 @@ export function simulate(q: Questionnaire, options: SimulationOptions): Simulati
   }
 
   const stuck = new Map<string, { respondents: number; example: string }>();
+  const constrained = new Map<string, { tried: number; valid: number; failures: Map<string, number> }>();
+  for (const item of q.items.values()) if (isConstrained(item)) constrained.set(item.id, { tried: 0, valid: 0, failures: new Map() });
   let completed = 0;
   let counted = 0;
   let brokenOff = 0;
@@ -114,19 +134,29 @@ export function simulate(q: Questionnaire, options: SimulationOptions): Simulati
       const page: Answers = {};
       for (const item of items) {
         if (item.type === 'display') continue;
-        let errors: string[] = [];
+        let errors: ValidationError[] = [];
+        let skipped = false;
         for (let attempt = 0; attempt < 40; attempt++) {
           clearItem(page, item);
-          if (!item.required && random() < skipRate) break;
+          if (!item.required && random() < skipRate) {
+            skipped = true;
+            break;
+          }
           Object.assign(page, answerFor(item, env, random, int, pick));
           const after = environment(q, { ...answers, ...page }, sample);
-          errors = validateQuestion(item, page, env, after).map((e) => `${e.field}: ${e.code}`);
+          errors = validateQuestion(item, page, env, after);
           if (errors.length === 0) break;
+        }
+        const stats = constrained.get(item.id);
+        if (stats && !skipped) {
+          stats.tried++;
+          if (errors.length === 0) stats.valid++;
+          for (const reason of new Set(errors.map(reasonOf))) stats.failures.set(reason, (stats.failures.get(reason) ?? 0) + 1);
         }
         if (errors.length > 0) {
           clearItem(page, item);
           if (item.required) {
-            const s = stuck.get(item.id) ?? { respondents: 0, example: errors.join('; ') };
+            const s = stuck.get(item.id) ?? { respondents: 0, example: errors.map(reasonOf).join('; ') };
             s.respondents++;
             stuck.set(item.id, s);
           }
@@ -155,6 +185,12 @@ export function simulate(q: Questionnaire, options: SimulationOptions): Simulati
     coverage,
     neverShown: coverage.filter((e) => e.shown === 0),
     stuck: [...stuck].map(([item, s]) => ({ item, ...s })),
+    constrained: [...constrained].map(([item, c]) => ({
+      item,
+      tried: c.tried,
+      valid: c.valid,
+      failures: [...c.failures].map(([reason, respondents]) => ({ reason, respondents })).sort((a, b) => b.respondents - a.respondents),
+    })),
   };
 }
 
