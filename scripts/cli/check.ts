@@ -12,9 +12,12 @@ export function checkCommand(files: string[], io: Output): number {
       io.out(`${file}: skipped (${result.reason})`);
       continue;
     }
+    // Never silent: what the checker could not decide is said, with where (it stops nothing).
+    for (const w of result.warnings ?? []) io.err(formatProblem(file, { ...w, message: `warning: ${w.message}` }));
     if (result.ok) {
       const q = result.questionnaire;
-      io.out(`${file}: ok (${q.id} version ${q.version}: ${q.blocks.length} pages, ${q.questions.length} questions)`);
+      const undecided = result.warnings.length > 0 ? `, ${result.warnings.length} undecided (see the warnings)` : '';
+      io.out(`${file}: ok (${q.id} version ${q.version}: ${q.blocks.length} pages, ${q.questions.length} questions; ${result.decided} conditions decided${undecided})`);
       continue;
     }
     badFiles++;

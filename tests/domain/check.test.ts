@@ -406,3 +406,73 @@ describe('the reference questionnaires', () => {
     expect(result.ok ? [] : result.problems.map((p) => `${formatPath(p.path)}: ${p.message}`)).toEqual([]);
   });
 });
+
+describe('the checker never stays silent', () => {
+  /** Twelve multiple choices that the routing of what follows depends on: too many to search through. */
+  function wide(): Json {
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      id: `M${i}`,
+      type: 'multi',
+      text: `Vraag ${i}`,
+      options: ['a', 'b', 'c', 'd', 'e'].map((code) => ({ code, label: code.toUpperCase() })),
+    }));
+    const routing = many.map((m) => `${m.id} has any [a, b]`).join(' or ');
+    const frequency = ['nooit', 'soms', 'vaak'].map((code) => ({ code, label: code }));
+    return {
+      id: 'wide',
+      version: '1',
+      title: 'Breed',
+      counting: { reached: 'M0' },
+      blocks: [
+        { id: 'p1', items: many },
+        {
+          id: 'p2',
+          items: [
+            { id: 'G', type: 'grid', showIf: routing, text: 'Hoe vaak?', rows: ['r1', 'r2', 'r3', 'r4'].map((code) => ({ code, label: code })), columns: frequency },
+            { id: 'S', type: 'scale', showIf: routing, text: 'Hoe ernstig?', min: 1, max: 7 },
+          ],
+        },
+        { id: 'p2b', items: [{ id: 'N', type: 'number', showIf: `(${routing}) and S < 3`, text: 'Hoeveel?', min: 0, max: 50 }] },
+        { id: 'p3', showIf: 'any G > nooit and S > 5 and N < 0', items: [{ id: 'X', type: 'open', text: 'Toelichting' }] },
+      ],
+      end: { text: 'Dank' },
+    };
+  }
+
+  it('decides a contradiction among three questions exactly, however many questions their routing reads', () => {
+    // N is at least 0: the page can never be shown. The full search runs out of its budget on the
+    // routing; the search over just G, S and N decides it.
+    expect(problemsOf(wide()).map((p) => [formatPath(p.path), p.message.split(':')[0]])).toEqual([['$.blocks[3].showIf', 'page "p3" can never be shown']]);
+  });
+
+  it('decides a page made unreachable by two contradicting derived variables', () => {
+    const q = base();
+    q.derived = [
+      { id: 'JA', label: 'Ja', expr: 'Q2 == ja' },
+      { id: 'NEE', label: 'Nee', expr: 'Q2 == nee' },
+    ];
+    q.blocks[2].showIf = 'JA and NEE';
+    expect(problemsOf(q).map((p) => formatPath(p.path))).toEqual(['$.blocks[2].showIf']);
+  });
+
+  it('says so, with where, when it cannot decide, and counts what it decided', () => {
+    const q = wide();
+    // Impossible only through the routing of N (shown only when S < 3), which the search over
+    // just the questions the condition reads sets aside: undecided, and said.
+    q.blocks[3].showIf = 'S > 5 and answered(N)';
+    const result = loadQuestionnaire(JSON.stringify(q, null, 2));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.warnings.map((w) => [formatPath(w.path), w.line, w.message])).toEqual([
+      ['$.blocks[3].showIf', expect.any(Number), 'could not decide whether page "p3" can be shown: the search ran out of its budget (its condition depends on many questions); run survey simulate to see it shown'],
+    ]);
+    expect(result.decided).toBeGreaterThan(0);
+  });
+
+  it('decides every condition of the reference questionnaires', () => {
+    for (const name of ['owb-2024', 'monitor-2024-agressie', 'monitor-2020-pa']) {
+      const result = loadQuestionnaire(readFileSync(new URL(`../../questionnaires/${name}.json`, import.meta.url), 'utf8'));
+      expect(result.ok && result.warnings, name).toEqual([]);
+    }
+  });
+});

@@ -8,8 +8,12 @@
 // Reachability is decided by a witness search: a depth-first walk over the questions a condition
 // depends on (in page order, each answered only in ways the routing allows), trying the values
 // that matter for the conditions (the codes and numbers they mention, plus boundary values). If
-// no combination makes the condition true, it can never be true. The search has a budget; when
-// the budget runs out, the check stays silent rather than guess (the simulator still covers it).
+// no combination makes the condition true, it can never be true. The search has a budget. When it
+// runs out, the search is tried again over only the questions the condition itself reads, each
+// free to take any value (their own routing set aside): if even then nothing makes it true, it
+// can never be true. Small contradictions (a grid row, a scale and a number) are decided so even
+// in a questionnaire of hundreds of questions. What is still undecided is said as a warning, never
+// passed over in silence.
 
 import { test, type Value, type Environment } from '../expression/index.ts';
 import type { BoundExpression } from '../expression/bind.ts';
@@ -23,16 +27,43 @@ const LEAF_BUDGET = 20_000;
 type Goal = (env: Environment) => boolean;
 type Witness = { found: true; answers: Answers; sample: SampleValues; considered: string[] } | { found: false; exhausted: boolean };
 
+export interface CheckReport {
+  problems: Problem[];
+  /** Conditions whose reachability could not be decided within the budget, as warnings. */
+  undecided: Problem[];
+  /** How many conditions (of pages, questions, options, rows, and choice lists) were decided. */
+  decided: number;
+}
+
 export function checkQuestionnaire(q: Questionnaire): Problem[] {
+  return checkQuestionnaireFully(q).problems;
+}
+
+export function checkQuestionnaireFully(q: Questionnaire): CheckReport {
   const problems: Problem[] = [];
+  const undecided: Problem[] = [];
+  let decided = 0;
   const search = new WitnessSearch(q);
   const holds = (c: BoundExpression | undefined, env: Environment): boolean => !c || test(c.tree, env);
 
   const unreachable = (path: PathSegment[], what: string, conditions: (BoundExpression | undefined)[]): boolean => {
     const own = conditions[conditions.length - 1];
     if (!own) return false;
-    const result = search.find(conditions.filter((c): c is BoundExpression => !!c), (env) => conditions.every((c) => holds(c, env)));
-    if (result.found || result.exhausted) return false;
+    const given = conditions.filter((c): c is BoundExpression => !!c);
+    const goal = (env: Environment) => conditions.every((c) => holds(c, env));
+    const result = search.find(given, goal);
+    if (result.found) {
+      decided++;
+      return false;
+    }
+    if (result.exhausted) {
+      const relaxed = search.find(given, goal, [], true);
+      if (relaxed.found || relaxed.exhausted) {
+        undecided.push({ path, message: `could not decide whether ${what} can be shown: the search ran out of its budget (its condition depends on many questions); run survey simulate to see it shown` });
+        return false;
+      }
+    }
+    decided++;
     const alone = conditions.length > 1 && search.find([own], (env) => holds(own, env)).found;
     problems.push({
       path,
@@ -57,16 +88,22 @@ export function checkQuestionnaire(q: Questionnaire): Problem[] {
           unreachable([...item.path, 'rows', i, 'showIf'], `row "${row.code}" of "${item.id}"`, [block.showIf, item.showIf, row.showIf]);
         });
       }
-      problems.push(...emptyChoiceList(q, search, block, item));
+      const empty = emptyChoiceList(q, search, block, item);
+      if (empty === 'undecided') undecided.push({ path: [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'], message: `could not decide whether "${item.id}" can be shown with nothing left to choose: the search ran out of its budget; run survey simulate` });
+      else {
+        if (empty !== 'unfiltered') decided++;
+        problems.push(...(empty === 'unfiltered' ? [] : empty));
+      }
       problems.push(...exclusivity(item));
     }
   }
-  return problems;
+  return { problems, undecided, decided };
 }
 
-function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: CompiledBlock, item: CompiledItem): Problem[] {
+/** Problems of a filtered choice list that can end up empty; 'unfiltered': nothing to decide. */
+function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: CompiledBlock, item: CompiledItem): Problem[] | 'unfiltered' | 'undecided' {
   const filtered = item.optionsFrom !== undefined || item.options.some((o) => o.showIf) || item.members.some((m) => m.showIf);
-  if (!filtered || (item.type !== 'single' && item.type !== 'multi' && item.type !== 'ranking' && item.type !== 'grid')) return [];
+  if (!filtered || (item.type !== 'single' && item.type !== 'multi' && item.type !== 'ranking' && item.type !== 'grid')) return 'unfiltered';
   const conditions = [block.showIf, item.showIf, ...item.options.map((o) => o.showIf), ...item.members.map((m) => m.showIf)].filter(
     (c): c is BoundExpression => !!c,
   );
@@ -76,7 +113,13 @@ function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: Compile
     return item.type === 'grid' ? visibleMembers(item, env).length === 0 : visibleOptions(item, env).length === 0;
   };
   const result = search.find(conditions, shownButEmpty, extra);
-  if (!result.found) return [];
+  if (!result.found) {
+    if (!result.exhausted) return [];
+    // Nothing found before the budget ran out: if nothing is found even with the routing of the
+    // questions it reads set aside, there is nothing.
+    const relaxed = search.find(conditions, shownButEmpty, extra, true);
+    return relaxed.found || relaxed.exhausted ? 'undecided' : [];
+  }
   const what = item.type === 'grid' ? 'no rows' : 'no options';
   const example = describeWitness(q, result.answers, result.sample, result.considered);
   // Only the options of the source that are passed on count: its exclusive and non-substantive
@@ -159,8 +202,13 @@ class WitnessSearch {
     }
   }
 
-  find(conditions: BoundExpression[], goal: Goal, extraQuestions: string[] = []): Witness {
-    const { questions, sampleFields } = this.dependencies(conditions, extraQuestions);
+  /**
+   * A combination of answers that makes `goal` true. `relaxed`: over only the questions the
+   * conditions read, each free to be answered any way or not at all (their routing set aside): a
+   * larger space, so finding nothing there proves there is nothing.
+   */
+  find(conditions: BoundExpression[], goal: Goal, extraQuestions: string[] = [], relaxed = false): Witness {
+    const { questions, sampleFields } = this.dependencies(conditions, extraQuestions, relaxed);
     let leaves = 0;
     let exhausted = false;
     const answers: Answers = {};
@@ -186,7 +234,7 @@ class WitnessSearch {
         return goal(environment(this.q, answers, sample));
       }
       const item = questions[i]!;
-      for (const value of this.candidates(item, environment(this.q, answers, sample))) {
+      for (const value of this.candidates(item, environment(this.q, answers, sample), relaxed)) {
         if (value === null) delete answers[item.id];
         else answers[item.id] = value;
         if (assignQuestion(i + 1)) return true;
@@ -201,7 +249,7 @@ class WitnessSearch {
   }
 
   /** The questions and sample fields a set of conditions depends on, with their own routing. */
-  private dependencies(conditions: BoundExpression[], extraQuestions: string[]): { questions: CompiledItem[]; sampleFields: string[] } {
+  private dependencies(conditions: BoundExpression[], extraQuestions: string[], relaxed = false): { questions: CompiledItem[]; sampleFields: string[] } {
     const questions = new Set<string>();
     const sampleFields = new Set<string>();
     const seenDerived = new Set<string>();
@@ -217,6 +265,7 @@ class WitnessSearch {
       if (item) {
         if (questions.has(name)) return;
         questions.add(name);
+        if (relaxed) return;
         visitExpr(item.block.showIf);
         visitExpr(item.showIf);
         for (const o of item.options) visitExpr(o.showIf);
@@ -238,15 +287,17 @@ class WitnessSearch {
   }
 
   /** The values worth trying for a question, given the answers before it; null = not answered. */
-  private candidates(item: CompiledItem, env: Environment): Value[] {
-    const shown = (!item.block.showIf || test(item.block.showIf.tree, env)) && (!item.showIf || test(item.showIf.tree, env));
+  private candidates(item: CompiledItem, env: Environment, relaxed = false): Value[] {
+    const shown = relaxed || ((!item.block.showIf || test(item.block.showIf.tree, env)) && (!item.showIf || test(item.showIf.tree, env)));
     if (!shown) return [null];
     const d = item.def;
     const mentioned = this.mentionedCodes.get(item.id) ?? new Set<string>();
     const numbers = [...this.numbers].flatMap((n) => [n - 1, n, n + 1]);
-    const options = visibleOptions(item, env);
-    // A required question that is shown is always answered by anyone who gets past it.
-    const values: Value[] = item.required ? [] : [null];
+    // Relaxed: every option, also those whose condition the questions set aside would decide.
+    const options = relaxed ? [...(item.optionsFrom ? inheritedOptions(item.optionsFrom).map((def) => ({ code: def.code, def })) : []), ...item.options.map((o) => ({ code: o.code, def: o.def }))] : visibleOptions(item, env);
+    // A required question that is shown is always answered by anyone who gets past it; relaxed,
+    // any question may also be left unanswered (not shown).
+    const values: Value[] = item.required && !relaxed ? [] : [null];
     switch (d.type) {
       case 'display':
         return [null];
@@ -263,7 +314,7 @@ class WitnessSearch {
         break;
       }
       case 'grid': {
-        const rows = visibleMembers(item, env).map((r) => r.code);
+        const rows = (relaxed ? item.members : visibleMembers(item, env)).map((r) => r.code);
         const columns = options.map((o) => o.code);
         if (columns.length === 0 || rows.length === 0) break;
         const perCell: Value[] = d.multiple

@@ -1,11 +1,15 @@
 // Turning questionnaire JSON text into a checked model. Pure: the caller reads the file.
 
-import { checkQuestionnaire } from './check.ts';
+import { checkQuestionnaireFully } from './check.ts';
 import { compileQuestionnaire, type Questionnaire } from './model.ts';
 import type { Problem } from './problems.ts';
 import { jsonLines, lineOf } from './json-lines.ts';
 
-export type LoadResult = { ok: true; questionnaire: Questionnaire } | { ok: false; problems: Problem[] };
+/**
+ * A loaded questionnaire, or its problems. `warnings`: conditions whose reachability the checker
+ * could not decide (survey check prints them; they do not stop anything); `decided`: how many it did.
+ */
+export type LoadResult = { ok: true; questionnaire: Questionnaire; warnings: Problem[]; decided: number } | { ok: false; problems: Problem[]; warnings?: Problem[] };
 
 /** Parses JSON, reporting a syntax error with its line and column. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: Problem } {
@@ -37,6 +41,7 @@ export function loadQuestionnaire(text: string): LoadResult {
   if (!json.ok) return { ok: false, problems: [json.problem] };
   const compiled = compileQuestionnaire(json.value);
   if (!compiled.ok) return { ok: false, problems: withLines(text, compiled.problems) };
-  const problems = checkQuestionnaire(compiled.questionnaire);
-  return problems.length > 0 ? { ok: false, problems: withLines(text, problems) } : { ok: true, questionnaire: compiled.questionnaire };
+  const { problems, undecided, decided } = checkQuestionnaireFully(compiled.questionnaire);
+  const warnings = withLines(text, undecided);
+  return problems.length > 0 ? { ok: false, problems: withLines(text, problems), warnings } : { ok: true, questionnaire: compiled.questionnaire, warnings, decided };
 }
