@@ -4,7 +4,7 @@
 
 import type { Bound } from '../expression/bind.ts';
 import type { Value } from '../expression/types.ts';
-import { optionLabel, textIn, type Questionnaire } from '../questionnaire/index.ts';
+import { optionLabel, PIPE_PATTERN, splitPipe, textIn, type Questionnaire } from '../questionnaire/index.ts';
 
 const WORDS = {
   nl: {
@@ -105,4 +105,19 @@ export function describeCondition(q: Questionnaire, tree: Bound, lang = 'nl'): s
     }
   };
   return words(tree);
+}
+
+/**
+ * A text with its pipes shown as what they stand for, for documents about the questionnaire (the
+ * codebook, the paper version): "[antwoord op Q6]", "[functie uit de steekproef]", "[TYPE]", with
+ * the fallback text of an unanswered one; the author's **bold** left out.
+ */
+export function pipesInWords(q: Questionnaire, text: string, lang = 'nl'): string {
+  const en = lang === 'en';
+  return text.replaceAll('**', '').replace(PIPE_PATTERN, (whole, inner: string) => {
+    if (!q.pipes.has(inner.trim())) return whole;
+    const { name, fallback } = splitPipe(inner);
+    const shown = q.derived.has(name) ? `[${name}]` : name.startsWith('sample.') ? `[${name.slice(7)} ${en ? 'from the sample' : 'uit de steekproef'}]` : `[${en ? 'answer to' : 'antwoord op'} ${name}]`;
+    return fallback ? `${shown}${en ? ' or, without an answer: ' : ' of, zonder antwoord: '}"${fallback}"` : shown;
+  });
 }

@@ -3,9 +3,9 @@
 // of answer each takes, routing in words ("Alleen als Q1 bevat ..."), checks, piped texts shown
 // as what they stand for, help texts and the counting rule. In Dutch, or English.
 
-import { PIPE_PATTERN, splitPipe, textIn, type CompiledItem, type Questionnaire } from '../questionnaire/index.ts';
+import { textIn, type CompiledItem, type Questionnaire } from '../questionnaire/index.ts';
 import type { TextValue } from '../questionnaire/schema.ts';
-import { describeCondition } from './describe.ts';
+import { describeCondition, pipesInWords } from './describe.ts';
 
 export interface PaperOption {
   code: string;
@@ -75,9 +75,6 @@ const WORDS = {
     nonSubstantive: 'geen inhoudelijk antwoord',
     optionsFrom: (id: string) => `De antwoorden zijn die bij ${id} zijn aangekruist`,
     check: (message: string, condition: string) => `Controle: ${condition}; anders de melding "${message}"`,
-    piped: (name: string) => (name.startsWith('sample.') ? `[${name.slice(7)} uit de steekproef]` : `[antwoord op ${name}]`),
-    derived: (name: string) => `[${name}]`,
-    orElse: (text: string) => ` of, zonder antwoord: "${text}"`,
     counting: (id: string) => `Een respondent telt als respons zodra de pagina met ${id} is bereikt.`,
   },
   en: {
@@ -104,9 +101,6 @@ const WORDS = {
     nonSubstantive: 'not a substantive answer',
     optionsFrom: (id: string) => `The answers are those ticked at ${id}`,
     check: (message: string, condition: string) => `Check: ${condition}; otherwise the message "${message}"`,
-    piped: (name: string) => (name.startsWith('sample.') ? `[${name.slice(7)} from the sample]` : `[answer to ${name}]`),
-    derived: (name: string) => `[${name}]`,
-    orElse: (text: string) => ` or, without an answer: "${text}"`,
     counting: (id: string) => `A respondent counts as a response once the page with ${id} is reached.`,
   },
 };
@@ -120,15 +114,7 @@ export function paperVersion(q: Questionnaire, lang = 'nl'): PaperDocument {
     return describeCondition(q, c.tree, lang);
   };
   // Pipes read as what they stand for: [antwoord op Q6], with the fallback text if there is one.
-  const text = (t: TextValue | undefined): string => {
-    if (t === undefined) return '';
-    // The author's **bold** is for the screen; on paper the words are enough.
-    return textIn(t, lang).replaceAll('**', '').replace(PIPE_PATTERN, (whole, inner: string) => {
-      const { name, fallback } = splitPipe(inner);
-      const shown = q.derived.has(name) ? w.derived(name) : w.piped(name);
-      return q.pipes.has(inner.trim()) ? `${shown}${fallback ? w.orElse(fallback) : ''}` : whole;
-    });
-  };
+  const text = (t: TextValue | undefined): string => (t === undefined ? '' : pipesInWords(q, textIn(t, lang), lang));
   const kindOf = (item: CompiledItem): string => {
     const d = item.def;
     switch (d.type) {

@@ -18,7 +18,8 @@
 import { environment, itemShown, inheritedOptions, textIn, visibleMembers, visibleOptions, type Answers, type CompiledBlock, type CompiledItem, type OptionDef, type Questionnaire, type TextValue } from '../questionnaire/index.ts';
 import { derivedValue } from '../questionnaire/runtime.ts';
 import { test as evaluateCondition, type Environment, type Value } from '../expression/index.ts';
-import { describeCondition } from './describe.ts';
+import type { BoundExpression } from '../expression/bind.ts';
+import { describeCondition, pipesInWords } from './describe.ts';
 
 export const NOT_ASKED = -1;
 export const NO_ANSWER = -2;
@@ -97,7 +98,7 @@ export function codedOptions(item: CompiledItem): { code: string; def: OptionDef
 
 export function exportSchema(q: Questionnaire, options: { carry: readonly string[]; weighted: boolean; lang?: string }): ExportSchema {
   const lang = options.lang ?? 'nl';
-  const text = (t: TextValue): string => plain(textIn(t, lang));
+  const text = (t: TextValue): string => plain(pipesInWords(q, textIn(t, lang), lang));
   const missing = MISSING_LABELS[lang] ?? MISSING_LABELS.nl!;
   const missingLabels = (codes: number[]): ValueLabel[] => codes.map((value) => ({ value, label: missing[value]!, missing: true }));
   const STANDARD = [NOT_ASKED, NO_ANSWER, NOT_REACHED];
@@ -118,8 +119,9 @@ export function exportSchema(q: Questionnaire, options: { carry: readonly string
     });
   }
 
-  const conditionWords = (item: CompiledItem): string | undefined => {
-    const parts = [item.block.showIf, item.showIf].filter((c) => c !== undefined).map((c) => describeCondition(q, c.tree, lang));
+  /** When a variable was asked, in words: the page's and question's conditions, and the option's or row's own. */
+  const conditionWords = (item: CompiledItem, own?: BoundExpression): string | undefined => {
+    const parts = [item.block.showIf, item.showIf, own].filter((c) => c !== undefined).map((c) => describeCondition(q, c.tree, lang));
     if (item.optionsFrom) parts.push(lang === 'en' ? `${item.optionsFrom.id} has an answer (options are those ticked there)` : `${item.optionsFrom.id} is beantwoord (de antwoorden zijn die daar zijn aangekruist)`);
     return parts.length > 0 ? parts.join(lang === 'en' ? ' and ' : ' en ') : undefined;
   };
@@ -174,7 +176,7 @@ export function exportSchema(q: Questionnaire, options: { carry: readonly string
             const picked = answer(c);
             const at = Array.isArray(picked) ? picked.indexOf(o.code) : -1;
             return isRanking ? at + 1 : at >= 0 ? 1 : 0;
-          }, { member: o.code });
+          }, { member: o.code, asked: conditionWords(item, item.options.find((x) => x.code === o.code)?.showIf) });
         }
         otherTexts();
         break;
@@ -200,10 +202,10 @@ export function exportSchema(q: Questionnaire, options: { carry: readonly string
                 if (state !== undefined) return state;
                 const v = cellOf(c);
                 return Array.isArray(v) && v.includes(col.code) ? 1 : 0;
-              }, { member: `${row.code}.${col.code}` });
+              }, { member: `${row.code}.${col.code}`, asked: conditionWords(item, row.showIf) });
             }
           } else {
-            numeric(`${item.id}_${row.code}`, `${question}: ${text(row.label)}`, optionValueLabels(), (c) => rowState(c) ?? columns.find((o) => o.code === cellOf(c))?.value ?? NO_ANSWER, { member: row.code });
+            numeric(`${item.id}_${row.code}`, `${question}: ${text(row.label)}`, optionValueLabels(), (c) => rowState(c) ?? columns.find((o) => o.code === cellOf(c))?.value ?? NO_ANSWER, { member: row.code, asked: conditionWords(item, row.showIf) });
           }
         }
         break;
