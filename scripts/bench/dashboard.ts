@@ -6,6 +6,7 @@
 //     curve, weights and mailings, rendered as HTML).
 // Reported: the median of several runs of each, and their ratio (target: under 3).
 
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { checkDefinition, saveSurvey } from '../../server/usecases/surveys.ts';
 
 const INVITEES = Number(process.env.BENCH_INVITEES ?? 1_000_000);
 const RUNS = 7;
-const questionnairesDir = new URL('../../questionnaires/', import.meta.url).pathname;
+const questionnairesDir = fileURLToPath(new URL('../../questionnaires/', import.meta.url));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -9,6 +9,7 @@
 // Reported: mails per second and their ratio to the baseline, each round's and the median round's
 // (target >= 0.5), import seconds (target < 10 s for 100,000 rows).
 
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ function frame(file: string, rows: number): void {
 
 /** The SMTP server runs in its own process, so it shares a core with neither client. */
 async function startSink(): Promise<{ port: number; accepted: () => Promise<number>; close: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./smtp-sink.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./smtp-sink.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const next = (prefix: string) => new Promise<number>((resolve) => {
     const on = (line: string) => {
@@ -115,7 +116,7 @@ writeFileSync(
   JSON.stringify({
     id: 'owb-bench',
     title: 'Ondersteuningsteam Weerbaar Bestuur 2024',
-    questionnaire: new URL('../../questionnaires/owb-2024.json', import.meta.url).pathname,
+    questionnaire: fileURLToPath(new URL('../../questionnaires/owb-2024.json', import.meta.url)),
     sample: { strata: ['functie'], carry: ['functie'] },
     calendar: {
       opens: `${today}T00:00`,

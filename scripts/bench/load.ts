@@ -12,6 +12,7 @@
 //     attempt came from elsewhere): their p99 against the quiet figure (target: within 2x);
 // at 50 and 200 concurrent respondents, with requests/s, p50/p99 latency, the server's CPU time
 // per request, ratios to the baselines, and the server's peak RSS.
+import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -24,7 +25,7 @@ import { Respondent, type Reply } from './http-client.ts';
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 5000);
 const MORNING = Number(process.env.BENCH_MORNING ?? 10_000);
 const MORNING_WINDOW_S = Number(process.env.BENCH_MORNING_WINDOW_S ?? 120);
-const here = (f: string) => new URL(f, import.meta.url).pathname;
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 interface Started {
   port: number;

@@ -2,6 +2,7 @@
 // survey; from the first mail on (frozen_at) it can no longer change: a changed questionnaire
 // becomes a new version in a new survey.
 
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../db/connection.ts';
@@ -16,7 +17,8 @@ import { checkSurveyDefinition, type SurveyDefinition } from '../domain/survey/d
 import { previewArgs } from '../mail/preview.ts';
 import { MailTemplates } from '../mail/render.ts';
 
-export const TEMPLATES_DIR = resolve(dirname(new URL(import.meta.url).pathname), '../../templates');
+// fileURLToPath, not URL.pathname: a checkout path with a space (or other escaped characters) stays intact.
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
 export interface CheckedSurvey {
   definition: SurveyDefinition;
