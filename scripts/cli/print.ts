@@ -1,27 +1,18 @@
 // `survey print <file> [--out x.html] [--lang en]`: the questionnaire on paper, for the client to
 // sign off before anyone is invited; open the HTML in a browser and print it (or save as PDF).
 import { writeFileSync } from 'node:fs';
-import { formatProblem } from '../../server/domain/questionnaire/index.ts';
 import { questionnaireOnPaper } from '../../server/usecases/paper.ts';
 import type { Output } from './output.ts';
-import { loadQuestionnaireFile } from './questionnaire-file.ts';
+import { questionnaireOrSay } from './questionnaire-file.ts';
 
 export function printCommand(file: string, options: { out?: string; lang: string }, io: Output): number {
   if (options.lang !== 'nl' && options.lang !== 'en') {
     io.err(`--lang ${options.lang}: the paper version is written in nl or en`);
     return 2;
   }
-  const loaded = loadQuestionnaireFile(file);
-  if (loaded.ok === 'skipped') {
-    io.err(`${file}: ${loaded.reason}; nothing to print`);
-    return 1;
-  }
-  if (!loaded.ok) {
-    for (const p of loaded.problems) io.err(formatProblem(file, p));
-    io.err('fix these problems first (survey check shows them too)');
-    return 1;
-  }
-  const html = questionnaireOnPaper(loaded.questionnaire, options.lang);
+  const questionnaire = questionnaireOrSay(file, io, 'print');
+  if (!questionnaire) return 1;
+  const html = questionnaireOnPaper(questionnaire, options.lang);
   if (options.out === undefined) {
     io.out(html.trimEnd());
     return 0;
@@ -32,6 +23,6 @@ export function printCommand(file: string, options: { out?: string; lang: string
     io.err(`${options.out}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     return 1;
   }
-  io.out(`${options.out}: ${loaded.questionnaire.id} ${loaded.questionnaire.version} on paper; open it in a browser and print it, or save it as PDF`);
+  io.out(`${options.out}: ${questionnaire.id} ${questionnaire.version} on paper; open it in a browser and print it, or save it as PDF`);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { loadQuestionnaire, type LoadResult } from '../../server/domain/questionnaire/index.ts';
+import { formatProblem, loadQuestionnaire, type LoadResult, type Questionnaire } from '../../server/domain/questionnaire/index.ts';
+import type { Output } from './output.ts';
 
 export type FileResult = LoadResult | { ok: 'skipped'; reason: string };
 
@@ -19,4 +20,19 @@ export function loadQuestionnaireFile(file: string): FileResult {
   }
   if (isJsonSchemaDocument(text)) return { ok: 'skipped', reason: 'a JSON Schema, not a questionnaire' };
   return loadQuestionnaire(text);
+}
+
+/** The questionnaire of a file, or undefined after saying why there is none (for `doing` it). */
+export function questionnaireOrSay(file: string, io: Output, doing: string): Questionnaire | undefined {
+  const loaded = loadQuestionnaireFile(file);
+  if (loaded.ok === 'skipped') {
+    io.err(`${file}: ${loaded.reason}; nothing to ${doing}`);
+    return undefined;
+  }
+  if (!loaded.ok) {
+    for (const p of loaded.problems) io.err(formatProblem(file, p));
+    io.err('fix these problems first (survey check shows them too)');
+    return undefined;
+  }
+  return loaded.questionnaire;
 }

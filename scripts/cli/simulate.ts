@@ -1,20 +1,12 @@
 // `survey simulate <file> [--respondents N] [--seed S]`: walk random respondents, print coverage.
 import { formatProblem, simulate } from '../../server/domain/questionnaire/index.ts';
 import type { Output } from './output.ts';
-import { loadQuestionnaireFile } from './questionnaire-file.ts';
+import { questionnaireOrSay } from './questionnaire-file.ts';
 
 export function simulateCommand(file: string, options: { respondents: number; seed: number }, io: Output): number {
-  const loaded = loadQuestionnaireFile(file);
-  if (loaded.ok === 'skipped') {
-    io.err(`${file}: ${loaded.reason}; nothing to simulate`);
-    return 1;
-  }
-  if (!loaded.ok) {
-    for (const p of loaded.problems) io.err(formatProblem(file, p));
-    io.err('fix these problems first (survey check shows them too)');
-    return 1;
-  }
-  const report = simulate(loaded.questionnaire, options);
+  const questionnaire = questionnaireOrSay(file, io, 'simulate');
+  if (!questionnaire) return 1;
+  const report = simulate(questionnaire, options);
   io.out(
     `${file}: ${report.respondents} simulated respondents (seed ${options.seed}): ${report.completed} completed, ` +
       `${report.brokenOff} broke off, ${report.counted} counted as a response`,

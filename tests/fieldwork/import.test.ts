@@ -263,16 +263,19 @@ describe('survey create', () => {
     }
   });
 
+  /** The bureau edits a question label and runs create again. */
+  async function createWithChangedQuestionnaire() {
+    const questionnaire = readFileSync(new URL('../../questionnaires/owb-2024.json', import.meta.url), 'utf8').replace('Verbale agressie', 'Verbaal geweld');
+    frame('owb-2024.json', questionnaire);
+    const def = JSON.parse(readFileSync(definition, 'utf8'));
+    return survey('create', frame('owb-changed.json', JSON.stringify({ ...def, questionnaire: 'owb-2024.json' })));
+  }
+
   it('refuses to change the questionnaire of a survey once its first mail went out', async () => {
     const db = await openDatabase(env.DATABASE_PATH!);
     await db.updateTable('surveys').set({ frozen_at: '2024-06-03T07:00:00.000Z' }).execute();
     await db.destroy();
-    // The bureau edits a question label and runs create again.
-    const questionnaire = readFileSync(new URL('../../questionnaires/owb-2024.json', import.meta.url), 'utf8').replace('Verbale agressie', 'Verbaal geweld');
-    frame('owb-2024.json', questionnaire);
-    const def = JSON.parse(readFileSync(definition, 'utf8'));
-    const changed = frame('owb-changed.json', JSON.stringify({ ...def, questionnaire: 'owb-2024.json' }));
-    const { code, err } = await survey('create', changed);
+    const { code, err } = await createWithChangedQuestionnaire();
     expect(code).toBe(1);
     expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first mail/);
   });
@@ -282,11 +285,7 @@ describe('survey create', () => {
     // A code handed out another way (read out on the phone): a submitted questionnaire, no mail.
     await db.insertInto('submissions').values({ key: 'k', survey_id: 'owb-2024' }).execute();
     await db.destroy();
-    const questionnaire = readFileSync(new URL('../../questionnaires/owb-2024.json', import.meta.url), 'utf8').replace('Verbale agressie', 'Verbaal geweld');
-    frame('owb-2024.json', questionnaire);
-    const def = JSON.parse(readFileSync(definition, 'utf8'));
-    const changed = frame('owb-changed.json', JSON.stringify({ ...def, questionnaire: 'owb-2024.json' }));
-    const { code, err } = await survey('create', changed);
+    const { code, err } = await createWithChangedQuestionnaire();
     expect(code).toBe(1);
     expect(err[0]).toMatch(/survey owb-2024 is frozen on its questionnaire since the first answer; a changed questionnaire needs a new version/);
     // The same questionnaire (other settings changed) is still accepted.
