@@ -9,7 +9,7 @@ import { jsonLines, lineOf } from './json-lines.ts';
  * A loaded questionnaire, or its problems. `warnings`: conditions whose reachability the checker
  * could not decide (survey check prints them; they do not stop anything); `decided`: how many it did.
  */
-export type LoadResult = { ok: true; questionnaire: Questionnaire; warnings: Problem[]; decided: number } | { ok: false; problems: Problem[]; warnings?: Problem[] };
+export type LoadResult = { ok: true; questionnaire: Questionnaire; warnings: Problem[]; decided: number } | { ok: false; problems: Problem[]; warnings?: Problem[]; decided?: number };
 
 /** Parses JSON, reporting a syntax error with its line and column. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: Problem } {
@@ -43,5 +43,5 @@ export function loadQuestionnaire(text: string): LoadResult {
   if (!compiled.ok) return { ok: false, problems: withLines(text, compiled.problems) };
   const { problems, undecided, decided } = checkQuestionnaireFully(compiled.questionnaire);
   const warnings = withLines(text, undecided);
-  return problems.length > 0 ? { ok: false, problems: withLines(text, problems), warnings } : { ok: true, questionnaire: compiled.questionnaire, warnings, decided };
+  return problems.length > 0 ? { ok: false, problems: withLines(text, problems), warnings, decided } : { ok: true, questionnaire: compiled.questionnaire, warnings, decided };
 }
