@@ -20,3 +20,8 @@ export async function getQuestionnaireSource(db: Db, hash: string): Promise<stri
   const row = await db.selectFrom('questionnaire_versions').select('source').where('hash', '=', hash).executeTakeFirst();
   return row?.source;
 }
+
+/** Every stored questionnaire version, newest first (the preview lists them). */
+export async function listQuestionnaireVersions(db: Db): Promise<{ hash: string; questionnaire_id: string; version: string; created_at: string }[]> {
+  return db.selectFrom('questionnaire_versions').select(['hash', 'questionnaire_id', 'version', 'created_at']).orderBy('created_at', 'desc').orderBy('questionnaire_id').execute();
+}

@@ -71,7 +71,7 @@ interface Field {
  * the first option, the first places of a ranking, "1" for numbers and a short text.
  */
 export async function fillPage(page: Page, wanted: Wanted = {}): Promise<void> {
-  const fields: Field[] = await page.$$eval('main form input:not([type=hidden]), main form select, main form textarea', (els) =>
+  const fields: Field[] = await page.$$eval('main form[method=post] input:not([type=hidden]), main form[method=post] select, main form[method=post] textarea', (els) =>
     els.map((e) => ({
       tag: e.tagName.toLowerCase(),
       type: (e as HTMLInputElement).type,

@@ -17,6 +17,7 @@ import { EXPORT_FORMATS, exportFormatsOf, exportSurvey, type ExportFormat } from
 import { stratumLabel, type StatusRow } from '../../usecases/status.ts';
 import { surveyOverview } from '../../usecases/overview.ts';
 import { CALL_OUTCOMES } from '../../usecases/phoning.ts';
+import previewRoutes from './preview.ts';
 import { responseCurveSvg } from './response-curve-svg.ts';
 import { currentAccount, endAdminSession, startAdminSession } from './session.ts';
 
@@ -147,6 +148,15 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       .header('content-disposition', `attachment; filename="${result.fileName}"`)
       .header('cache-control', 'no-store')
       .send(result.body);
+  });
+
+  // Questionnaire authors (analysts) preview any stored version as respondents will see it.
+  await app.register(previewRoutes, {
+    guards: [signedIn, analyst],
+    listPage: (request: FastifyRequest, reply: FastifyReply, versions: unknown[]) => {
+      const t = textOf(request);
+      return reply.adminView('admin/preview-list.hbs', { t, pageTitle: t.previewTitle, account: view(request.account, t), csrfToken: reply.generateCsrf(), versions });
+    },
   });
 
   app.get('/admin/audit', { preHandler: signedIn }, async (request, reply) => {

@@ -27,6 +27,8 @@ export interface PageContext {
   errors: ValidationError[];
   lang: string;
   ui: UiText;
+  /** The questions to show, when not those the page's routing shows (the preview of a page jumped to). */
+  items?: CompiledItem[];
 }
 
 const escape = (s: string): string => Handlebars.Utils.escapeExpression(s);
@@ -60,7 +62,7 @@ export function buildItems(ctx: PageContext) {
     return e ? validationMessage(e, ctx.lang, ctx.q.items.get(field.split('.')[0]!)?.type, plainIn(ctx)) : undefined;
   };
 
-  return shownItems(ctx.block, ctx.env).map((item) => {
+  return (ctx.items ?? shownItems(ctx.block, ctx.env)).map((item) => {
     const d = item.def;
     const base = {
       id: item.id,
