@@ -23,6 +23,8 @@ export interface PreviewPage {
   hidden: { id: string; why: string }[];
   /** Whether the page is on the route these answers and sample values take. */
   onRoute: boolean;
+  /** The ids of the pages on that route. */
+  route: string[];
 }
 
 /** The state as it travels in a link or form field (base64url JSON); a broken one starts afresh. */
@@ -74,6 +76,7 @@ export function previewPage(q: Questionnaire, state: PreviewState, pageId: strin
     why,
     hidden,
     onRoute: route.includes(block),
+    route: route.map((b) => b.id),
   };
 }
 

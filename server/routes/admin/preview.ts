@@ -48,13 +48,13 @@ export default async function previewRoutes(app: FastifyInstance, { guards, list
       label: textIn(f.def.label, 'nl'),
       options: f.options.map((o) => ({ code: o.code, label: textIn(o.label, 'nl'), selected: state.sample[f.id] === o.code })),
     }));
-    const route = new Set(page ? page.view.pages.map((p) => p.id) : []);
+    const route = new Set(page?.route ?? q.blocks.map((b) => b.id));
     const preview = {
       ...WORDS,
       base,
       sampleFields,
       firstPage: q.blocks[0]!.id,
-      pages: q.blocks.map((b) => ({ id: b.id, href: `${base}?page=${encodeURIComponent(b.id)}&state=${encoded}`, current: b.id === page?.view.block.id, onRoute: page ? page.onRoute ? route.has(b.id) : true : true })),
+      pages: q.blocks.map((b) => ({ id: b.id, href: `${base}?page=${encodeURIComponent(b.id)}&state=${encoded}`, current: b.id === page?.view.block.id, onRoute: route.has(b.id) })),
       pageWhy: page?.pageWhy,
       hidden: page?.hidden ?? [],
       ended: page === undefined,
