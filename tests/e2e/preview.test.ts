@@ -112,5 +112,17 @@ describe('the questionnaire preview', () => {
     await Promise.all([other.waitForNavigation(), other.click('button[type=submit]')]);
     const refused = await other.goto('/admin/preview');
     expect(refused!.status()).toBe(403);
+    expect((await other.goto(`/admin/preview/${hashes.get('owb-2024')!}/print`))!.status()).toBe(403);
+  }, 60_000);
+
+  it('gives the version on paper from the list, for the sign-off', async () => {
+    await page.goto('/admin/preview');
+    const hash = hashes.get('owb-2024')!;
+    await Promise.all([page.waitForNavigation(), page.click(`a[href="/admin/preview/${hash}/print"]`)]);
+    expect(await page.locator('h1').innerText()).toBe('Ondersteuningsteam Weerbaar Bestuur: ondersteuning bij agressie en intimidatie');
+    expect(await page.locator('.only-if').count()).toBeGreaterThan(0);
+    // Its own stylesheet applies (the page's CSP lets its inline style through, nothing else).
+    expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe('768px');
+    expect(await seriousViolations(page)).toEqual([]);
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { environment, renderText, textIn, type Questionnaire } from '../../domai
 import { bodyToForm } from '../../domain/questionnaire/form-values.ts';
 import { fill, uiText } from '../../i18n/ui.ts';
 import { decodeState, encodeState, previewItems, previewPage, previewSubmit, type PreviewPage, type PreviewState } from '../../usecases/preview.ts';
+import { questionnaireOnPaper } from '../../usecases/paper.ts';
 import { buildItems, errorSummary } from '../respondent/page-view.ts';
 
 const Hash = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -20,6 +21,7 @@ const WORDS = {
   nothingStored: 'Er wordt niets bewaard. Kies de steekproefwaarden en begin opnieuw, of spring naar een pagina.',
   restart: 'Opnieuw beginnen',
   jumpLabel: 'Naar pagina',
+  print: 'De hele vragenlijst op papier',
   offRoute: 'niet op deze route',
   hiddenLabel: 'Niet getoond bij deze antwoorden',
   onlyIf: 'Alleen als',
@@ -101,6 +103,18 @@ export default async function previewRoutes(app: FastifyInstance, { guards, list
     if (!page) return reply.code(404).send('no such page');
     if (!query.page) await audit(app.db, { actor: request.account?.email ?? 'anonymous', action: 'previewed questionnaire', detail: `${q.id} ${q.version}` }, app.config.now());
     return render(request, reply, q, params.data.hash, state, page);
+  });
+
+  // The same version on paper (survey print), for the client's sign-off: print it or save it as PDF.
+  app.get('/admin/preview/:hash/print', { preHandler: guards }, async function previewPrint(request, reply) {
+    const params = Hash.safeParse(request.params);
+    const q = params.success ? await questionnaireOf(params.data.hash) : undefined;
+    if (!params.success || !q) return reply.code(404).send('no such questionnaire version');
+    const lang = (request.query as { lang?: string }).lang === 'en' ? 'en' : 'nl';
+    // The document carries its own (print) stylesheet inline, so that it also works saved as a
+    // file; it holds no script and only escaped text, so its inline style is all it is allowed.
+    reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    return reply.type('text/html; charset=utf-8').send(questionnaireOnPaper(q, lang));
   });
 
   app.post('/admin/preview/:hash/p/:page', { preHandler: [app.csrfProtection, ...guards] }, async function previewPost(request, reply) {
