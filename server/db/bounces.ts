@@ -7,15 +7,14 @@ import type { BounceKind, BounceTable } from './schema.ts';
 
 export type BounceRow = Selectable<BounceTable>;
 
+/** The outbox row a report is about: which survey and invitee. */
 export interface BouncedMail {
   id: number;
   survey_id: string;
   invitee_id: number;
-  mailing_id: string;
-  status: string;
 }
 
-const bouncedMail = (db: Db) => db.selectFrom('outbox').select(['id', 'survey_id', 'invitee_id', 'mailing_id', 'status']);
+const bouncedMail = (db: Db) => db.selectFrom('outbox').select(['id', 'survey_id', 'invitee_id']);
 
 export async function outboxById(db: Db, id: number): Promise<BouncedMail | undefined> {
   return bouncedMail(db).where('id', '=', id).executeTakeFirst();

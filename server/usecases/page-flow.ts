@@ -9,7 +9,7 @@
 // else saved meanwhile (another device, or a session started later) is it a conflict: the page is
 // shown as it now stands, with a calm word why.
 
-import { environment, shownItems, validatePage, type Answers, type CompiledBlock, type ValidationError } from '../domain/questionnaire/index.ts';
+import { environment, shownItems, validatePage, type Answers, type CompiledBlock, type CompiledItem, type Questionnaire, type SampleValues, type ValidationError } from '../domain/questionnaire/index.ts';
 import { answersToForm, formToAnswers, type FormValues } from '../domain/questionnaire/form-values.ts';
 import type { Db } from '../db/connection.ts';
 import type { Secrets } from '../security/secrets.ts';
@@ -71,17 +71,30 @@ export interface PageFlowDeps {
 }
 
 const itemOf = (key: string) => key.split('.')[0]!;
-const isOn = (r: Respondent, block: CompiledBlock, key: string) => r.questionnaire.items.get(itemOf(key))?.block === block;
+const isOn = (q: Questionnaire, block: CompiledBlock, key: string) => q.items.get(itemOf(key))?.block === block;
 
 /** Answers of the other pages: everything except what this page holds. */
-export function answersBefore(r: Respondent, block: CompiledBlock): Answers {
-  return Object.fromEntries(Object.entries(r.answers).filter(([key]) => !isOn(r, block, key)));
+export function answersOutside(q: Questionnaire, block: CompiledBlock, answers: Answers): Answers {
+  return Object.fromEntries(Object.entries(answers).filter(([key]) => !isOn(q, block, key)));
+}
+
+const answersBefore = (r: Respondent, block: CompiledBlock): Answers => answersOutside(r.questionnaire, block, r.answers);
+
+/**
+ * The answers a posted page holds, and what is wrong with them: a field that could not be read
+ * (a number that is no number), and what validation finds in the rest. `items`: the questions
+ * the page showed. The page flow and the preview read a posted page alike.
+ */
+export function readPostedPage(q: Questionnaire, block: CompiledBlock, items: CompiledItem[], form: FormValues, before: Answers, sample: SampleValues): { answers: Answers; errors: ValidationError[] } {
+  const parsed = formToAnswers(items, form);
+  const unparsable = new Set(parsed.errors.map((e) => e.field));
+  return { answers: parsed.answers, errors: [...parsed.errors, ...validatePage(q, block, parsed.answers, before, sample).filter((e) => !unparsable.has(e.field))] };
 }
 
 /** Whether `answers` are exactly what is stored for this page. */
 function storedOn(r: Respondent, block: CompiledBlock, answers: Answers): boolean {
   const canonical = (entries: [string, unknown][]) => JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return canonical(Object.entries(r.answers).filter(([key]) => isOn(r, block, key))) === canonical(Object.entries(answers));
+  return canonical(Object.entries(r.answers).filter(([key]) => isOn(r.questionnaire, block, key))) === canonical(Object.entries(answers));
 }
 
 /** The page as stored, or undefined when the respondent cannot be on it now. */
@@ -125,11 +138,9 @@ export async function submitPage(deps: PageFlowDeps, r: Respondent, pageId: stri
   const direction = posted.action === 'previous' ? 'previous' : posted.action === 'later' ? 'stay' : 'next';
   const before = answersBefore(r, block);
   const items = shownItems(block, environment(r.questionnaire, before, r.sample));
-  const parsed = formToAnswers(items, posted.form);
-  const unparsable = new Set(parsed.errors.map((e) => e.field));
-  const errors = [...parsed.errors, ...validatePage(r.questionnaire, block, parsed.answers, before, r.sample).filter((e) => !unparsable.has(e.field))];
-
-  let pageAnswers = parsed.answers;
+  const read = readPostedPage(r.questionnaire, block, items, posted.form, before, r.sample);
+  const { errors } = read;
+  let pageAnswers = read.answers;
   if (errors.length > 0) {
     if (direction === 'next') return { kind: 'invalid', view: { block, pages, before, form: posted.form, errors, version: posted.version, progress: progressAt(block, r.questionnaire.blocks) } };
     // Going back or stopping never loses anything: valid answers are saved, an invalid one keeps its old value.

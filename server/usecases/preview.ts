@@ -4,9 +4,9 @@
 // with the page (PreviewState), never to drafts, responses or the ledger.
 
 import { describeCondition } from '../domain/analysis/describe.ts';
-import { environment, itemShown, prune, shownBlocks, validatePage, type Answers, type CompiledBlock, type CompiledItem, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
-import { answersToForm, formToAnswers, type FormValues } from '../domain/questionnaire/form-values.ts';
-import { progressAt, type PageView } from './page-flow.ts';
+import { environment, itemShown, prune, shownBlocks, type Answers, type CompiledBlock, type CompiledItem, type Questionnaire, type SampleValues } from '../domain/questionnaire/index.ts';
+import { answersToForm, type FormValues } from '../domain/questionnaire/form-values.ts';
+import { answersOutside, progressAt, readPostedPage, type PageView } from './page-flow.ts';
 
 export interface PreviewState {
   answers: Answers;
@@ -50,15 +50,12 @@ export function previewItems(block: CompiledBlock, env: ReturnType<typeof enviro
   return block.items.filter((item) => itemShown(item, env));
 }
 
-const answersBefore = (q: Questionnaire, block: CompiledBlock, answers: Answers): Answers =>
-  Object.fromEntries(Object.entries(answers).filter(([key]) => q.items.get(key.split('.')[0]!)?.block !== block));
-
 /** A page of the preview, filled in with the answers given so far. */
 export function previewPage(q: Questionnaire, state: PreviewState, pageId: string, form?: FormValues, errors: PageView['errors'] = []): PreviewPage | undefined {
   const block = q.blocks.find((b) => b.id === pageId);
   if (!block) return undefined;
   const route = shownBlocks(q, state.answers, state.sample);
-  const before = answersBefore(q, block, state.answers);
+  const before = answersOutside(q, block, state.answers);
   const env = environment(q, before, state.sample);
   const items = previewItems(block, env);
   const why: Record<string, string> = {};
@@ -86,13 +83,10 @@ export type PreviewStep = { kind: 'invalid'; page: PreviewPage } | { kind: 'go';
 export function previewSubmit(q: Questionnaire, state: PreviewState, pageId: string, form: FormValues, action: 'next' | 'previous'): PreviewStep | undefined {
   const block = q.blocks.find((b) => b.id === pageId);
   if (!block) return undefined;
-  const before = answersBefore(q, block, state.answers);
-  const items = previewItems(block, environment(q, before, state.sample));
-  const parsed = formToAnswers(items, form);
-  const unparsable = new Set(parsed.errors.map((e) => e.field));
-  const errors = [...parsed.errors, ...validatePage(q, block, parsed.answers, before, state.sample).filter((e) => !unparsable.has(e.field))];
+  const before = answersOutside(q, block, state.answers);
+  const { answers: posted, errors } = readPostedPage(q, block, previewItems(block, environment(q, before, state.sample)), form, before, state.sample);
   if (errors.length > 0 && action === 'next') return { kind: 'invalid', page: previewPage(q, state, pageId, form, errors)! };
-  const answers = errors.length > 0 ? state.answers : prune(q, { ...before, ...parsed.answers }, state.sample);
+  const answers = errors.length > 0 ? state.answers : prune(q, { ...before, ...posted }, state.sample);
   const route = shownBlocks(q, answers, state.sample);
   const next = action === 'next' ? route.find((p) => p.index > block.index) : [...route].reverse().find((p) => p.index < block.index);
   return { kind: 'go', state: { answers, sample: state.sample }, pageId: next?.id ?? (action === 'previous' ? block.id : undefined) };

@@ -35,11 +35,7 @@ export interface CheckReport {
   decided: number;
 }
 
-export function checkQuestionnaire(q: Questionnaire): Problem[] {
-  return checkQuestionnaireFully(q).problems;
-}
-
-export function checkQuestionnaireFully(q: Questionnaire): CheckReport {
+export function checkQuestionnaire(q: Questionnaire): CheckReport {
   const problems: Problem[] = [];
   const undecided: Problem[] = [];
   let decided = 0;
@@ -89,7 +85,7 @@ export function checkQuestionnaireFully(q: Questionnaire): CheckReport {
         });
       }
       const empty = emptyChoiceList(q, search, block, item);
-      if (empty === 'undecided') undecided.push({ path: [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'], message: `could not decide whether "${item.id}" can be shown with nothing left to choose: the search ran out of its budget; run survey simulate` });
+      if (empty === 'undecided') undecided.push({ path: choiceListPath(item), message: `could not decide whether "${item.id}" can be shown with nothing left to choose: the search ran out of its budget; run survey simulate` });
       else {
         if (empty !== 'unfiltered') decided++;
         problems.push(...(empty === 'unfiltered' ? [] : empty));
@@ -99,6 +95,9 @@ export function checkQuestionnaireFully(q: Questionnaire): CheckReport {
   }
   return { problems, undecided, decided };
 }
+
+/** Where a choice list is defined: its optionsFrom, its rows (a grid) or its options. */
+const choiceListPath = (item: CompiledItem): PathSegment[] => [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'];
 
 /** Problems of a filtered choice list that can end up empty; 'unfiltered': nothing to decide. */
 function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: CompiledBlock, item: CompiledItem): Problem[] | 'unfiltered' | 'undecided' {
@@ -126,7 +125,7 @@ function emptyChoiceList(q: Questionnaire, search: WitnessSearch, block: Compile
   // ones ("geen", "weet niet") are not offered again, so count(Q) >= 1 would not do.
   const passedOn = item.optionsFrom ? inheritedOptions(item.optionsFrom).map((o) => o.code) : [];
   const hint = item.optionsFrom ? `; show it only when one of the options it passes on was ticked: "${item.optionsFrom.id} has any [${passedOn.join(', ')}]"` : '';
-  return [{ path: [...item.path, item.optionsFrom ? 'optionsFrom' : item.type === 'grid' ? 'rows' : 'options'], message: `"${item.id}" can be reached with ${what} left to choose${example ? ` (for example when ${example})` : ''}${hint}` }];
+  return [{ path: choiceListPath(item), message: `"${item.id}" can be reached with ${what} left to choose${example ? ` (for example when ${example})` : ''}${hint}` }];
 }
 
 function exclusivity(item: CompiledItem): Problem[] {

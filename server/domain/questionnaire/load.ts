@@ -1,6 +1,6 @@
 // Turning questionnaire JSON text into a checked model. Pure: the caller reads the file.
 
-import { checkQuestionnaireFully } from './check.ts';
+import { checkQuestionnaire } from './check.ts';
 import { compileQuestionnaire, type Questionnaire } from './model.ts';
 import type { Problem } from './problems.ts';
 import { jsonLines, lineOf } from './json-lines.ts';
@@ -41,7 +41,7 @@ export function loadQuestionnaire(text: string): LoadResult {
   if (!json.ok) return { ok: false, problems: [json.problem] };
   const compiled = compileQuestionnaire(json.value);
   if (!compiled.ok) return { ok: false, problems: withLines(text, compiled.problems) };
-  const { problems, undecided, decided } = checkQuestionnaireFully(compiled.questionnaire);
+  const { problems, undecided, decided } = checkQuestionnaire(compiled.questionnaire);
   const warnings = withLines(text, undecided);
   return problems.length > 0 ? { ok: false, problems: withLines(text, problems), warnings, decided } : { ok: true, questionnaire: compiled.questionnaire, warnings, decided };
 }

@@ -41,7 +41,7 @@ export default async function previewRoutes(app: FastifyInstance, { guards, list
   });
 
   /** The preview page, in the respondents' own page template and layout, with the banner above. */
-  const render = (request: FastifyRequest, reply: FastifyReply, q: Questionnaire, hash: string, state: PreviewState, page: PreviewPage | undefined, status = 200) => {
+  const render = (reply: FastifyReply, q: Questionnaire, hash: string, state: PreviewState, page: PreviewPage | undefined, status = 200) => {
     const ui = uiText('nl');
     const encoded = encodeState(state);
     const base = `/admin/preview/${hash}`;
@@ -98,11 +98,11 @@ export default async function previewRoutes(app: FastifyInstance, { guards, list
       if (v !== undefined && field.options.some((o) => o.code === v)) state.sample[field.id] = v;
       if (state.sample[field.id] === undefined && field.options[0]) state.sample[field.id] = field.options[0].code;
     }
-    if (query.page === '_end') return render(request, reply, q, params.data.hash, state, undefined);
+    if (query.page === '_end') return render(reply, q, params.data.hash, state, undefined);
     const page = previewPage(q, state, query.page ?? q.blocks[0]!.id);
     if (!page) return reply.code(404).send('no such page');
     if (!query.page) await audit(app.db, { actor: request.account?.email ?? 'anonymous', action: 'previewed questionnaire', detail: `${q.id} ${q.version}` }, app.config.now());
-    return render(request, reply, q, params.data.hash, state, page);
+    return render(reply, q, params.data.hash, state, page);
   });
 
   // The same version on paper (survey print), for the client's sign-off: print it or save it as PDF.
@@ -125,7 +125,7 @@ export default async function previewRoutes(app: FastifyInstance, { guards, list
     const state = decodeState(form._state?.[0]);
     const step = previewSubmit(q, state, params.data.page, form, form._action?.[0] === 'previous' ? 'previous' : 'next');
     if (!step) return reply.code(404).send('no such page');
-    if (step.kind === 'invalid') return render(request, reply, q, params.data.hash, state, step.page, 422);
+    if (step.kind === 'invalid') return render(reply, q, params.data.hash, state, step.page, 422);
     return reply.redirect(`/admin/preview/${params.data.hash}?page=${encodeURIComponent(step.pageId ?? '_end')}&state=${encodeState(step.state)}`, 303);
   });
 }
